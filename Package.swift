@@ -1,0 +1,72 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "hubmirror",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "hubmirror", targets: ["hubmirror"]),
+        .executable(name: "hubmirror-fakehub", targets: ["hubmirror-fakehub"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    ],
+    targets: [
+        // C libraries, bottom layer: each imported by exactly one Swift target.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // Pure domain logic: ids, revisions, encodings, globs, path checks, manifests, differ, errors.
+        .target(name: "HubCore", swiftSettings: strict),
+        // SHA-256 / SHA-1 / git blob ids over libcrypto.
+        .target(name: "HubDigest", dependencies: ["CCrypto"], swiftSettings: strict),
+        // libcurl wrappers: easy + multi handles, header parsing, redirect and token policy.
+        .target(name: "HubHTTP", dependencies: ["CCurl", "HubCore"], swiftSettings: strict),
+        // The Hub's HTTP API (revision info, tree listing, paths-info) as a client.
+        .target(name: "HubAPI", dependencies: ["HubCore", "HubHTTP", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        // The huggingface_hub cache layout, atomic publication, hubmirror state.
+        .target(name: "HubStore", dependencies: ["HubCore", "HubDigest"], swiftSettings: strict),
+        // Chunk planner, resume journal, hashing pipeline, the multi-handle transfer engine.
+        .target(name: "HubTransfer", dependencies: ["HubCore", "HubDigest", "HubHTTP", "HubStore", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        // Orchestration: API -> manifest -> diff -> transfer -> publish.
+        .target(name: "HubSync", dependencies: ["HubCore", "HubAPI", "HubStore", "HubTransfer", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        // `hubmirror serve`: the Hub API over the store (Hummingbird 2).
+        .target(name: "HubServer", dependencies: [
+            "HubCore", "HubStore", "HubSync",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ], swiftSettings: strict),
+        // A fault-injecting HF-compatible hub (+ separate CDN) for tests, the demo and benchmarks.
+        .target(name: "HubFakeHub", dependencies: [
+            "HubCore", "HubDigest",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ], swiftSettings: strict),
+
+        .executableTarget(name: "hubmirror", dependencies: [
+            "HubCore", "HubAPI", "HubStore", "HubTransfer", "HubSync", "HubServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "hubmirror-fakehub", dependencies: [
+            "HubFakeHub",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+
+        .testTarget(name: "HubCoreTests", dependencies: ["HubCore", "HubDigest"]),
+        .testTarget(name: "HubStoreTests", dependencies: ["HubCore", "HubStore"]),
+        .testTarget(name: "HubTransferTests", dependencies: ["HubCore", "HubTransfer", "HubHTTP", "HubDigest"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["HubCore", "HubDigest", "HubFakeHub", "HubStore", "HubSync", "HubAPI", "HubTransfer", "HubHTTP"]),
+        .testTarget(name: "ServerTests", dependencies: ["HubCore", "HubStore", "HubServer", "HubFakeHub", "HubDigest", "HubHTTP"]),
+    ]
+)

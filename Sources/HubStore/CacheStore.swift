@@ -1,0 +1,212 @@
+import HubCore
+import Foundation
+
+/// A huggingface_hub cache directory (`HF_HUB_CACHE`): the layout the official client reads.
+///
+/// ```
+/// <root>/models--org--name/blobs/<etag>
+///                          snapshots/<sha>/<path> -> ../../blobs/<etag>
+///                          refs/<rev>             (40-hex sha, no newline)
+///                          trees/<sha>.json       (official tree cache)
+///                          .hubmirror/            (hubmirror's own state; ignored by scan_cache_dir)
+/// ```
+public struct CacheStore: Sendable {
+    public let root: String
+
+    public init(root: String) {
+        self.root = (root as NSString).standardizingPath
+    }
+
+    public func repoDirectory(_ repo: RepoRef) -> String { root + "/" + repo.cacheFolderName }
+    public func blobPath(_ repo: RepoRef, etag: String) -> String { repoDirectory(repo) + "/blobs/" + etag }
+    public func snapshotDirectory(_ repo: RepoRef, commit: String) -> String { repoDirectory(repo) + "/snapshots/" + commit }
+    public func refPath(_ repo: RepoRef, revision: String) -> String { repoDirectory(repo) + "/refs/" + revision }
+    public func stateDirectory(_ repo: RepoRef) -> String { repoDirectory(repo) + "/.hubmirror" }
+    public func manifestPath(_ repo: RepoRef, commit: String) -> String { stateDirectory(repo) + "/manifests/\(commit).json" }
+
+    /// Repos present in the cache, by folder name.
+    public func repos() -> [RepoRef] {
+        FS.listDirectory(root).compactMap { RepoRef(cacheFolderName: $0) }.filter { FS.isDirectory(repoDirectory($0)) }
+    }
+
+    /// The commit a ref file names, or nil.
+    public func readRef(_ repo: RepoRef, revision: String) -> String? {
+        guard let bytes = FS.readFile(refPath(repo, revision: revision)) else { return nil }
+        let s = String(decoding: bytes, as: UTF8.self)
+        return Revision.isCommitSHA(s) ? s : nil
+    }
+
+    /// All refs of a repo: `main`, `v1.0`, `feature/x`, `refs/pr/1` -> commit.
+    public func refs(_ repo: RepoRef) -> [String: String] {
+        let base = repoDirectory(repo) + "/refs"
+        var out: [String: String] = [:]
+        guard let e = FileManager.default.enumerator(atPath: base) else { return out }
+        while let rel = e.nextObject() as? String {
+            if rel.contains(".tmp-") { continue }
+            if let sha = readRef(repo, revision: rel) { out[rel] = sha }
+        }
+        return out
+    }
+
+    /// Writes `refs/<revision>` = commit, atomically, with no trailing newline.
+    public func writeRef(_ repo: RepoRef, revision: String, commit: String) throws {
+        try Revision.validate(revision)
+        try FS.writeAtomically(Array(commit.utf8), to: refPath(repo, revision: revision))
+    }
+
+    public func loadManifest(_ repo: RepoRef, commit: String) -> Manifest? {
+        guard let b = FS.readFile(manifestPath(repo, commit: commit)) else { return nil }
+        return try? JSON.decode(Manifest.self, from: b)
+    }
+
+    public func saveManifest(_ manifest: Manifest) throws {
+        try FS.writeAtomically(try JSON.encode(manifest), to: manifestPath(manifest.repo, commit: manifest.commit))
+    }
+
+    /// The blob a snapshot entry points at, if the link exists and resolves to a regular file.
+    public func snapshotEntryBlob(_ repo: RepoRef, commit: String, path: String) -> (etag: String, size: Int64)? {
+        let link = snapshotDirectory(repo, commit: commit) + "/" + path
+        guard let size = FS.fileSize(link) else { return nil }
+        if let target = FS.readLink(link) {
+            return ((target as NSString).lastPathComponent, size)
+        }
+        return nil
+    }
+
+    /// Builds a manifest from a snapshot folder alone (for snapshots written by other tools).
+    /// Blob ids are unknown there, so the etag stands in for them.
+    public func manifestFromSnapshot(_ repo: RepoRef, commit: String) -> Manifest? {
+        let dir = snapshotDirectory(repo, commit: commit)
+        guard FS.isDirectory(dir), let e = FileManager.default.enumerator(atPath: dir) else { return nil }
+        var entries: [ManifestEntry] = []
+        while let rel = e.nextObject() as? String {
+            guard let (etag, size) = snapshotEntryBlob(repo, commit: commit, path: rel) else { continue }
+            let lfs = etag.utf8.count == 64 ? LFSInfo(sha256: etag, size: size, pointerSize: 0) : nil
+            entries.append(ManifestEntry(path: rel, size: size, blobID: etag, lfs: lfs))
+        }
+        return Manifest(repo: repo, commit: commit, entries: entries)
+    }
+
+    /// Looks for verified content with this etag in any repo of the cache (for cross-repo dedupe).
+    public func findBlob(etag: String, size: Int64, preferring repo: RepoRef) -> String? {
+        let own = blobPath(repo, etag: etag)
+        if FS.fileSize(own) == size { return own }
+        for other in repos() where other != repo {
+            let p = blobPath(other, etag: etag)
+            if FS.fileSize(p) == size { return p }
+        }
+        return nil
+    }
+
+    /// A sync target for one repo in this cache.
+    public func target(_ repo: RepoRef) -> CacheTarget { CacheTarget(store: self, repo: repo) }
+}
+
+/// One repo of a `CacheStore` as a `SyncTarget`.
+public struct CacheTarget: SyncTarget {
+    public let store: CacheStore
+    public let repo: RepoRef
+
+    public var partialDirectory: String { store.stateDirectory(repo) + "/partial" }
+    public var stateDirectory: String { store.stateDirectory(repo) }
+
+    public func localCommit(revision: String) -> String? {
+        if Revision.isCommitSHA(revision) {
+            return FS.isDirectory(store.snapshotDirectory(repo, commit: revision)) ? revision : nil
+        }
+        return store.readRef(repo, revision: revision)
+    }
+
+    public func savedManifest(commit: String) -> Manifest? { store.loadManifest(repo, commit: commit) }
+
+    public func heldManifest(commit: String) -> Manifest? {
+        guard FS.isDirectory(store.snapshotDirectory(repo, commit: commit)) else { return nil }
+        guard let saved = store.loadManifest(repo, commit: commit) else {
+            return store.manifestFromSnapshot(repo, commit: commit)
+        }
+        var m = saved
+        m.entries = saved.entries.filter { e in
+            guard let (etag, size) = store.snapshotEntryBlob(repo, commit: commit, path: e.path) else { return false }
+            return etag == e.etag && size == e.size
+        }
+        return m
+    }
+
+    public func hasContent(_ entry: ManifestEntry) -> Bool {
+        FS.fileSize(store.blobPath(repo, etag: entry.etag)) == entry.size
+    }
+
+    public func adoptVerified(_ entry: ManifestEntry, from path: String) throws {
+        let blob = store.blobPath(repo, etag: entry.etag)
+        try FS.mkdirs((blob as NSString).deletingLastPathComponent)
+        try FS.renameItem(path, blob)
+        FS.fsyncDirectory((blob as NSString).deletingLastPathComponent)
+    }
+
+    /// Hard-links content another repo of the cache already holds; true when it did.
+    public func adoptFromOtherRepo(_ entry: ManifestEntry) -> Bool {
+        guard let src = store.findBlob(etag: entry.etag, size: entry.size, preferring: repo) else { return false }
+        let dst = store.blobPath(repo, etag: entry.etag)
+        if src == dst { return true }
+        return (try? FS.linkOrCopy(src, dst)) != nil
+    }
+
+    public func publish(plan: Plan, target: Manifest, full: Manifest, revision: String) throws {
+        let commit = target.commit
+        for e in target.entries where !hasContent(e) {
+            throw HubError(.store, "cannot publish \(repo)@\(commit): content of \(e.path) (\(e.etag)) is missing from the store")
+        }
+        let snap = store.snapshotDirectory(repo, commit: commit)
+        func linkTarget(_ e: ManifestEntry) -> String {
+            let linkDir = (snap + "/" + e.path as NSString).deletingLastPathComponent
+            return FS.relativePath(from: linkDir, to: store.blobPath(repo, etag: e.etag))
+        }
+        if !FS.isDirectory(snap) {
+            // Build the whole snapshot beside it, then one rename makes it appear at once.
+            // Relative links are computed for the final place; the staging folder has the same depth.
+            let staging = stateDirectory + "/staging/\(commit).\(UInt32.random(in: 0...UInt32.max))"
+            FS.removeItem(staging)
+            try FS.mkdirs(staging)
+            for e in target.entries {
+                let p = staging + "/" + e.path
+                try FS.mkdirs((p as NSString).deletingLastPathComponent)
+                if symlink(linkTarget(e), p) != 0 { throw FS.error("create symlink", p) }
+            }
+            try FS.mkdirs(store.repoDirectory(repo) + "/snapshots")
+            do {
+                try FS.renameItem(staging, snap)
+            } catch {
+                FS.removeItem(staging)
+                if !FS.isDirectory(snap) { throw error }
+            }
+            FS.fsyncDirectory(store.repoDirectory(repo) + "/snapshots")
+        }
+        // An existing snapshot (earlier partial sync, or the official client) gets missing links one by one.
+        for e in target.entries {
+            let p = snap + "/" + e.path
+            if let (etag, size) = store.snapshotEntryBlob(repo, commit: commit, path: e.path), etag == e.etag, size == e.size { continue }
+            try FS.symlinkAtomically(target: linkTarget(e), at: p)
+        }
+        FS.mkdirsQuietly(store.repoDirectory(repo) + "/refs")
+        // Merge digests learnt now with those saved before.
+        var merged = full
+        if let old = store.loadManifest(repo, commit: commit) {
+            var known: [String: String] = [:]
+            for e in old.entries { if let s = e.sha256 { known[e.path] = s } }
+            for i in merged.entries.indices where merged.entries[i].sha256 == nil { merged.entries[i].sha256 = known[merged.entries[i].path] }
+        }
+        try store.saveManifest(merged)
+        try FS.writeAtomically(try JSON.encode(TreeCacheFile(manifest: full)), to: store.repoDirectory(repo) + "/trees/\(commit).json")
+        if revision != commit {
+            try store.writeRef(repo, revision: revision, commit: commit)
+        }
+    }
+
+    public func lock() throws -> FileLock {
+        try FileLock(path: stateDirectory + "/lock", what: "repo \(repo)")
+    }
+}
+
+extension FS {
+    static func mkdirsQuietly(_ path: String) { try? mkdirs(path) }
+}

@@ -1,0 +1,99 @@
+import HubCore
+import Foundation
+
+/// `--local-dir DIR`: a plain tree of the repo's files, with the official client's bookkeeping in
+/// `DIR/.cache/huggingface/` (per-file `download/<path>.metadata`, `trees/<sha>.json`) and hubmirror's
+/// own state in `DIR/.cache/huggingface/hubmirror/`.
+public struct LocalDirStore: SyncTarget {
+    public let root: String
+    public let repo: RepoRef
+
+    public init(root: String, repo: RepoRef) {
+        self.root = (root as NSString).standardizingPath
+        self.repo = repo
+    }
+
+    var metaRoot: String { root + "/.cache/huggingface" }
+    public var stateDirectory: String { metaRoot + "/hubmirror" }
+    public var partialDirectory: String { stateDirectory + "/partial" }
+    var verifiedDirectory: String { stateDirectory + "/verified" }
+    var currentPath: String { stateDirectory + "/current.json" }
+
+    /// The manifest of the state last published into this folder.
+    public func currentManifest() -> Manifest? {
+        guard let b = FS.readFile(currentPath) else { return nil }
+        return try? JSON.decode(Manifest.self, from: b)
+    }
+
+    public func localCommit(revision: String) -> String? { currentManifest()?.commit }
+
+    public func savedManifest(commit: String) -> Manifest? {
+        guard let b = FS.readFile(stateDirectory + "/manifests/\(commit).json") else { return nil }
+        return try? JSON.decode(Manifest.self, from: b)
+    }
+
+    public func heldManifest(commit: String) -> Manifest? {
+        guard var m = currentManifest() else { return nil }
+        m.entries = m.entries.filter { FS.fileSize(root + "/" + $0.path) == $0.size }
+        return m
+    }
+
+    /// A held file with this content, if any.
+    func sourceFor(_ entry: ManifestEntry) -> String? {
+        let v = verifiedDirectory + "/" + entry.etag
+        if FS.fileSize(v) == entry.size { return v }
+        if let cur = currentManifest() {
+            for e in cur.entries where e.etag == entry.etag {
+                let p = root + "/" + e.path
+                if FS.fileSize(p) == entry.size { return p }
+            }
+        }
+        return nil
+    }
+
+    public func hasContent(_ entry: ManifestEntry) -> Bool { sourceFor(entry) != nil }
+
+    public func adoptVerified(_ entry: ManifestEntry, from path: String) throws {
+        try FS.mkdirs(verifiedDirectory)
+        try FS.renameItem(path, verifiedDirectory + "/" + entry.etag)
+    }
+
+    public func publish(plan: Plan, target: Manifest, full: Manifest, revision: String) throws {
+        try FS.mkdirs(metaRoot)
+        if !FS.exists(metaRoot + "/.gitignore") { try FS.writeAtomically(Array("*".utf8), to: metaRoot + "/.gitignore") }
+        if !FS.exists(metaRoot + "/CACHEDIR.TAG") { try FS.writeAtomically(Array(CacheDirTag.text.utf8), to: metaRoot + "/CACHEDIR.TAG") }
+        let current = heldManifest(commit: target.commit)
+        var held: [String: ManifestEntry] = [:]
+        for e in current?.entries ?? [] { held[e.path] = e }
+        for e in target.entries {
+            let dest = root + "/" + e.path
+            if held[e.path]?.etag != e.etag || FS.fileSize(dest) != e.size {
+                guard let src = sourceFor(e) else {
+                    throw HubError(.store, "cannot publish \(e.path) into \(root): its verified content is missing")
+                }
+                try FS.linkOrCopy(src, dest)
+            }
+            let meta = "\(target.commit)\n\(e.etag)\n\(Date().timeIntervalSince1970)\n"
+            try FS.writeAtomically(Array(meta.utf8), to: metaRoot + "/download/\(e.path).metadata")
+        }
+        // Paths the new state no longer has (deleted, or renamed away).
+        let keep = Set(target.entries.map(\.path))
+        for e in current?.entries ?? [] where !keep.contains(e.path) {
+            FS.removeItem(root + "/" + e.path)
+            FS.removeItem(metaRoot + "/download/\(e.path).metadata")
+        }
+        try FS.writeAtomically(try JSON.encode(full), to: stateDirectory + "/manifests/\(full.commit).json")
+        try FS.writeAtomically(try JSON.encode(TreeCacheFile(manifest: full)), to: metaRoot + "/trees/\(full.commit).json")
+        try FS.writeAtomically(try JSON.encode(target), to: currentPath)
+        FS.removeItem(verifiedDirectory)
+    }
+
+    public func lock() throws -> FileLock {
+        try FileLock(path: stateDirectory + "/lock", what: "local dir \(root)")
+    }
+}
+
+/// The backup-skip tag written at the top of caches (https://bford.info/cachedir/).
+public enum CacheDirTag {
+    public static let text = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by hubmirror.\n"
+}
