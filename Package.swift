@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "HubSync", dependencies: ["HubCore", "HubAPI", "HubStore", "HubTransfer", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         // `hubmirror serve`: the Hub API over the store (Hummingbird 2).
         .target(name: "HubServer", dependencies: [
-            "HubCore", "HubStore", "HubSync",
+            "HubCore", "HubStore", "HubSync", "HubDigest",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -54,7 +54,7 @@ let package = Package(
         ], swiftSettings: strict),
 
         .executableTarget(name: "hubmirror", dependencies: [
-            "HubCore", "HubAPI", "HubStore", "HubTransfer", "HubSync", "HubServer",
+            "HubCore", "HubAPI", "HubStore", "HubTransfer", "HubSync", /* "HubServer", re-enabled with serve */
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
@@ -67,6 +67,7 @@ let package = Package(
         .testTarget(name: "HubStoreTests", dependencies: ["HubCore", "HubStore"]),
         .testTarget(name: "HubTransferTests", dependencies: ["HubCore", "HubTransfer", "HubHTTP", "HubDigest"]),
         .testTarget(name: "IntegrationTests", dependencies: ["HubCore", "HubDigest", "HubFakeHub", "HubStore", "HubSync", "HubAPI", "HubTransfer", "HubHTTP"]),
+        .testTarget(name: "FakeHubTests", dependencies: ["HubFakeHub", "HubCore", "HubDigest"]),
         .testTarget(name: "ServerTests", dependencies: ["HubCore", "HubStore", "HubServer", "HubFakeHub", "HubDigest", "HubHTTP"]),
     ]
 )

@@ -30,4 +30,7 @@ static inline long hm_http_version_1_1(void) { return CURL_HTTP_VERSION_1_1; }
 static inline long hm_pipe_multiplex(void) { return CURLPIPE_MULTIPLEX; }
 static inline int hm_msg_done(void) { return CURLMSG_DONE; }
 static inline CURLcode hm_msg_result(CURLMsg *m) { return m->data.result; }
+static inline int hm_pause_cont(void) { return CURLPAUSE_CONT; }
+static inline CURL *hm_msg_easy(CURLMsg *m) { return m->easy_handle; }
+static inline int hm_msg_is_done(CURLMsg *m) { return m->msg == CURLMSG_DONE; }
 #endif

@@ -56,7 +56,7 @@ extension HubError.Kind {
     /// Exit codes: stable, documented, distinct per kind of failure.
     public var exitCode: Int32 {
         switch self {
-        case .usage: return 2
+        case .usage: return 64
         case .config: return 3
         case .repoNotFound: return 10
         case .revisionNotFound: return 11

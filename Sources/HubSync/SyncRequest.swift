@@ -1,0 +1,78 @@
+import HubCore
+import HubHTTP
+import HubStore
+import HubTransfer
+
+/// Where a sync writes.
+public enum StoreLocation: Sendable, Equatable {
+    /// A huggingface_hub cache directory (`HF_HUB_CACHE`).
+    case cache(String)
+    /// A plain folder (`--local-dir`).
+    case localDir(String)
+}
+
+/// Everything one `sync` or `diff` of one repo needs.
+public struct SyncRequest: Sendable {
+    public var repo: RepoRef
+    public var revision: String
+    public var filter: PathFilter
+    public var endpoint: String
+    public var token: String?
+    public var location: StoreLocation
+    public var transfer: TransferOptions
+
+    public init(repo: RepoRef, revision: String = Revision.defaultBranch, filter: PathFilter = PathFilter(), endpoint: String,
+                token: String? = nil, location: StoreLocation, transfer: TransferOptions = TransferOptions()) {
+        self.repo = repo
+        self.revision = revision
+        self.filter = filter
+        self.endpoint = endpoint
+        self.token = token
+        self.location = location
+        self.transfer = transfer
+    }
+
+    public var credentials: Credentials { Credentials(token: token, endpoint: endpoint) }
+
+    public func makeTarget() -> any SyncTarget {
+        switch location {
+        case .cache(let root): return CacheStore(root: root).target(repo)
+        case .localDir(let dir): return LocalDirStore(root: dir, repo: repo)
+        }
+    }
+}
+
+/// The outcome of one repo's sync, as printed by `--json` and kept in run reports.
+public struct SyncResult: Codable, Sendable {
+    public var repo: String
+    public var type: String
+    public var revision: String
+    public var commit: String
+    public var added = 0
+    public var changed = 0
+    public var deleted = 0
+    public var renamed = 0
+    public var unchanged = 0
+    public var filesFetched = 0
+    public var bytesPlanned: Int64 = 0
+    public var bytesReceived: Int64 = 0
+    public var bytesResumed: Int64 = 0
+    public var apiRequests = 0
+    public var seconds: Double = 0
+    public var dryRun = false
+    public var upToDate = false
+
+    init(request: SyncRequest, commit: String, plan: Plan) {
+        repo = request.repo.id.description
+        type = request.repo.type.rawValue
+        revision = request.revision
+        self.commit = commit
+        let c = plan.counts
+        added = c[.added] ?? 0
+        changed = c[.changed] ?? 0
+        deleted = c[.deleted] ?? 0
+        renamed = c[.renamed] ?? 0
+        unchanged = c[.unchanged] ?? 0
+        bytesPlanned = plan.bytesToFetch
+    }
+}

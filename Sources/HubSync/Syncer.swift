@@ -1,0 +1,170 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import HubAPI
+import HubCore
+import HubHTTP
+import HubStore
+import HubTransfer
+import Logging
+
+/// Runs `diff` and `sync` for one repo: revision -> commit, tree -> manifest, manifest vs store ->
+/// plan, plan -> verified transfer -> atomic publication.
+public final class Syncer: Sendable {
+    public let request: SyncRequest
+    public let api: HubAPIClient
+    let logger: Logger
+
+    public init(request: SyncRequest, logger: Logger = Logger(label: "hubmirror.sync")) {
+        self.request = request
+        self.api = HubAPIClient(endpoint: request.endpoint, credentials: request.credentials, retry: request.transfer.retry, logger: logger)
+        self.logger = logger
+    }
+
+    var repo: RepoRef { request.repo }
+
+    /// The commit a revision points at upstream, and the repo's visibility. A full sha whose
+    /// manifest is already saved needs no request at all.
+    func resolve(_ target: any SyncTarget, revision: String, fresh: Bool) throws -> (commit: String, info: RevisionInfo?) {
+        if !fresh && Revision.isCommitSHA(revision) && target.savedManifest(commit: revision) != nil {
+            return (revision, nil)
+        }
+        let info = try api.revisionInfo(repo, revision: revision)
+        return (info.sha, info)
+    }
+
+    /// The full manifest of a commit: saved by an earlier sync (commits never change), else listed.
+    func manifest(_ target: any SyncTarget, commit: String, fresh: Bool) throws -> Manifest {
+        if !fresh, let m = target.savedManifest(commit: commit) { return m }
+        return try api.manifest(repo, commit: commit)
+    }
+
+    /// The plan for bringing the store to `revision` (or comparing commit `from` with it).
+    public func plan(from: String? = nil, fresh: Bool = false) throws -> (plan: Plan, full: Manifest, info: RevisionInfo?) {
+        let target = request.makeTarget()
+        try Revision.validate(request.revision)
+        let (commit, info) = try resolve(target, revision: request.revision, fresh: fresh)
+        let full = try manifest(target, commit: commit, fresh: fresh)
+        let wanted = full.filtered(request.filter)
+        let local: Manifest?
+        if let from {
+            try Revision.validate(from)
+            let (fromCommit, _) = try resolve(target, revision: from, fresh: false)
+            local = try manifest(target, commit: fromCommit, fresh: false).filtered(request.filter)
+            return (Differ.plan(local: local, remote: wanted), full, info)
+        }
+        local = target.localCommit(revision: request.revision).flatMap { target.heldManifest(commit: $0) }?.filtered(request.filter)
+        let byEtag = Dictionary(wanted.entries.map { ($0.etag, $0) }, uniquingKeysWith: { a, _ in a })
+        let cache: CacheStore? = { if case .cache(let root) = request.location { return CacheStore(root: root) } else { return nil } }()
+        let plan = Differ.plan(local: local, remote: wanted) { etag in
+            guard let e = byEtag[etag] else { return false }
+            if target.hasContent(e) { return true }
+            return cache?.findBlob(etag: etag, size: e.size, preferring: repo) != nil
+        }
+        return (plan, full, info)
+    }
+
+    /// Applies the plan: fetches what is missing, verifies it, publishes the snapshot and ref.
+    public func sync(dryRun: Bool = false, onEvent: @escaping @Sendable (TransferEvent) -> Void = { _ in }) throws -> (SyncResult, Plan) {
+        let started = Date()
+        let target = request.makeTarget()
+        let lock = dryRun ? nil : try target.lock()
+        defer { lock?.unlock() }
+        var (plan, full, info) = try self.plan()
+        var result = SyncResult(request: request, commit: full.commit, plan: plan)
+        result.dryRun = dryRun
+        func finish() -> (SyncResult, Plan) {
+            result.apiRequests = api.requestCount
+            result.seconds = Date().timeIntervalSince(started)
+            return (result, plan)
+        }
+        if dryRun { return finish() }
+        if case .cache(let root) = request.location {
+            try FS.mkdirs(root)
+            if !FS.exists(root + "/CACHEDIR.TAG") { try? FS.writeAtomically(Array(CacheDirTag.text.utf8), to: root + "/CACHEDIR.TAG") }
+        }
+        var replanned = false
+        var fetched: [FetchedFile] = []
+        while true {
+            // Content another repo of the same cache holds is linked, not fetched.
+            var fetches = plan.fetches
+            if let cacheTarget = target as? CacheTarget {
+                fetches = fetches.filter { !cacheTarget.adoptFromOtherRepo($0) }
+            }
+            fetches = fetches.filter { !target.hasContent($0) }
+            try checkFreeSpace(target, fetches)
+            let jobs = fetches.map { e in
+                FileJob(entry: e, url: api.resolveURL(repo, revision: full.commit, path: e.path), label: "\(repo):\(e.path)")
+            }
+            let engine = TransferEngine(options: request.transfer, credentials: request.credentials, endpoint: request.endpoint, logger: logger, onEvent: onEvent)
+            let report = jobs.isEmpty ? TransferReport() : engine.run(jobs: jobs, target: target)
+            result.bytesReceived += report.bytesReceived
+            result.bytesResumed += report.resumedBytes
+            result.filesFetched += report.fetched.count
+            fetched += report.fetched
+            if report.interrupted {
+                throw HubError(.interrupted, "sync of \(repo) interrupted; \(ByteSize.format(report.bytesReceived)) received this run, partial data kept for resume")
+            }
+            if report.failures.isEmpty { break }
+            if !replanned && report.failures.allSatisfy({ $0.error.kind == HubError.Kind.upstreamChanged }) {
+                // Files changed between listing and download: list again and fetch the new state,
+                // never mixing bytes of two versions.
+                replanned = true
+                logger.warning("\(report.failures.count) file(s) of \(repo) changed upstream; listing \(request.revision) again")
+                let (newPlan, newFull, newInfo) = try self.plan(fresh: true)
+                info = newInfo ?? info
+                full = newFull
+                let commit = full.commit
+                let changedAgain = report.failures.contains { f in
+                    newPlan.fetches.contains { "\(repo):\($0.path)" == f.label && plan.fetches.contains($0) }
+                }
+                plan = newPlan
+                result = SyncResult(request: request, commit: full.commit, plan: plan)
+                if changedAgain {
+                    throw HubError(.upstreamChanged, "\(report.failures[0].label) still does not match what \(repo)@\(commit) lists after listing again; nothing was published")
+                }
+                continue
+            }
+            throw Self.summarize(report.failures, repo: repo)
+        }
+        // Digests learnt while fetching go into the saved manifest.
+        let digests = Dictionary(fetched.map { ($0.entry.etag, $0.sha256) }, uniquingKeysWith: { a, _ in a })
+        for i in full.entries.indices where full.entries[i].sha256 == nil {
+            full.entries[i].sha256 = digests[full.entries[i].etag]
+        }
+        let wanted = full.filtered(request.filter)
+        try target.publish(plan: plan, target: wanted, full: full, revision: request.revision)
+        if case .cache(let root) = request.location, let info {
+            try? CacheStore(root: root).saveRepoInfo(RepoInfo(repo: repo, isPrivate: info.isPrivate, gated: info.gated,
+                                                             endpoint: Redact.url(request.endpoint), lastSync: Date().timeIntervalSince1970))
+        }
+        result.upToDate = plan.isNoop && result.bytesReceived == 0
+        return finish()
+    }
+
+    /// One error for several failed files: the most serious kind wins; the message lists them.
+    static func summarize(_ failures: [(label: String, error: HubError)], repo: RepoRef) -> HubError {
+        if failures.count == 1 { return failures[0].error }
+        let order: [HubError.Kind] = [.diskFull, .readOnly, .store, .unsafePath, .verification, .upstreamChanged, .gated, .unauthorized, .entryNotFound, .rateLimited, .network, .http, .protocolViolation]
+        let worst = order.first { k in failures.contains { $0.error.kind == k } } ?? failures[0].error.kind
+        let lines = failures.prefix(5).map { "  \($0.error.message)" }.joined(separator: "\n")
+        let more = failures.count > 5 ? "\n  … and \(failures.count - 5) more" : ""
+        return HubError(worst, "\(failures.count) files of \(repo) failed; nothing was published, verified files and partial data are kept:\n\(lines)\(more)")
+    }
+
+    func checkFreeSpace(_ target: any SyncTarget, _ fetches: [ManifestEntry]) throws {
+        let need = fetches.reduce(Int64(0)) { $0 + $1.size }
+        guard need > 0 else { return }
+        try FS.mkdirs(target.partialDirectory)
+        var st = statvfs()
+        guard statvfs(target.partialDirectory, &st) == 0 else { return }
+        let free = Int64(st.f_bavail) * Int64(st.f_frsize)
+        // Partial files already allocated count as space we have.
+        var held: Int64 = 0
+        for e in fetches { held += FS.fileSize(target.partialDirectory + "/\(e.etag).part") ?? 0 }
+        if need - held > free {
+            throw HubError(.diskFull, "\(repo) needs \(ByteSize.format(need - held)) more but only \(ByteSize.format(free)) is free under \(target.partialDirectory); nothing was changed")
+        }
+    }
+}
