@@ -54,7 +54,7 @@ let package = Package(
         ], swiftSettings: strict),
 
         .executableTarget(name: "hubmirror", dependencies: [
-            "HubCore", "HubAPI", "HubStore", "HubTransfer", "HubSync", /* "HubServer", re-enabled with serve */
+            "HubCore", "HubAPI", "HubStore", "HubTransfer", "HubSync", "HubServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),

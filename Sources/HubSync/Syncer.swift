@@ -115,15 +115,13 @@ public final class Syncer: Sendable {
                 let (newPlan, newFull, newInfo) = try self.plan(fresh: true)
                 info = newInfo ?? info
                 full = newFull
-                let commit = full.commit
-                let changedAgain = report.failures.contains { f in
-                    newPlan.fetches.contains { "\(repo):\($0.path)" == f.label && plan.fetches.contains($0) }
-                }
                 plan = newPlan
+                let carried = result
                 result = SyncResult(request: request, commit: full.commit, plan: plan)
-                if changedAgain {
-                    throw HubError(.upstreamChanged, "\(report.failures[0].label) still does not match what \(repo)@\(commit) lists after listing again; nothing was published")
-                }
+                result.bytesReceived = carried.bytesReceived
+                result.bytesResumed = carried.bytesResumed
+                result.filesFetched = carried.filesFetched
+                result.dryRun = false
                 continue
             }
             throw Self.summarize(report.failures, repo: repo)

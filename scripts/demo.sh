@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The main job end to end, offline: builds hubmirror, starts the bundled example hub
+# (hubmirror-fakehub --demo, on 127.0.0.1), syncs a model at a tag, shows the diff to main, syncs main,
+# shows that a second run moves nothing, then lets the official huggingface_hub client read the mirror
+# offline. Everything lands in ./demo-out (removed at the start of each run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+swift build
+BIN=.build/debug
+OUT="$PWD/demo-out"
+rm -rf "$OUT"; mkdir -p "$OUT"
+CACHE="$OUT/hub"
+
+"$BIN/hubmirror-fakehub" --demo --port 0 >"$OUT/fakehub.out" 2>"$OUT/fakehub.log" &
+HUB_PID=$!
+trap 'kill $HUB_PID 2>/dev/null || true' EXIT
+until grep -q '^listening on ' "$OUT/fakehub.out" 2>/dev/null; do
+  kill -0 $HUB_PID 2>/dev/null || { cat "$OUT/fakehub.log"; exit 1; }
+  sleep 0.1
+done
+ENDPOINT=$(sed -n 's/^listening on //p' "$OUT/fakehub.out" | head -1)
+say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+run() { say "$*"; "$@"; }
+
+run "$BIN/hubmirror" sync acme/tiny-model@v1.0 --endpoint "$ENDPOINT" --cache-dir "$CACHE"
+run "$BIN/hubmirror" diff acme/tiny-model --from v1.0 --endpoint "$ENDPOINT" --cache-dir "$CACHE"
+run "$BIN/hubmirror" sync acme/tiny-model --endpoint "$ENDPOINT" --cache-dir "$CACHE"
+run "$BIN/hubmirror" sync acme/tiny-model --endpoint "$ENDPOINT" --cache-dir "$CACHE"
+run "$BIN/hubmirror" sync acme/tiny-data --type dataset --endpoint "$ENDPOINT" --cache-dir "$CACHE"
+run "$BIN/hubmirror" sync acme/tiny-model --revision refs/pr/1 --include '*.txt' --local-dir "$OUT/pr1" --endpoint "$ENDPOINT"
+say "the cache (huggingface_hub layout)"
+(cd "$CACHE" && find . -path '*/.hubmirror' -prune -o -print | sort | sed 's/^/  /')
+
+say "the official client, offline, on the mirror"
+HF_HUB_OFFLINE=1 HF_HUB_CACHE="$CACHE" .venv/bin/python - <<'PY'
+import hashlib, os
+from huggingface_hub import snapshot_download, scan_cache_dir
+path = snapshot_download("acme/tiny-model")
+for name in sorted(os.listdir(path)):
+    p = os.path.join(path, name)
+    if os.path.isfile(p):
+        print(f"  {name:28} sha256={hashlib.sha256(open(p, 'rb').read()).hexdigest()[:16]}…")
+info = scan_cache_dir(os.environ["HF_HUB_CACHE"])
+print(f"  scan_cache_dir: {len(info.repos)} repos, {info.size_on_disk} bytes, warnings: {info.warnings or 'none'}")
+PY
