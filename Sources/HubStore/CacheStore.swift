@@ -119,6 +119,17 @@ public struct CacheTarget: SyncTarget {
 
     public func savedManifest(commit: String) -> Manifest? { store.loadManifest(repo, commit: commit) }
 
+    public func latestCommit() -> String? {
+        let dir = store.repoDirectory(repo) + "/snapshots"
+        var best: (String, Double)? = nil
+        for c in FS.listDirectory(dir) where Revision.isCommitSHA(c) {
+            guard let attrs = try? FileManager.default.attributesOfItem(atPath: dir + "/" + c),
+                  let m = (attrs[.modificationDate] as? Date)?.timeIntervalSince1970 else { continue }
+            if best == nil || m > best!.1 { best = (c, m) }
+        }
+        return best?.0
+    }
+
     public func heldManifest(commit: String) -> Manifest? {
         guard FS.isDirectory(store.snapshotDirectory(repo, commit: commit)) else { return nil }
         guard let saved = store.loadManifest(repo, commit: commit) else {

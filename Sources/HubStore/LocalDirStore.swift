@@ -27,6 +27,8 @@ public struct LocalDirStore: SyncTarget {
 
     public func localCommit(revision: String) -> String? { currentManifest()?.commit }
 
+    public func latestCommit() -> String? { currentManifest()?.commit }
+
     public func savedManifest(commit: String) -> Manifest? {
         guard let b = FS.readFile(stateDirectory + "/manifests/\(commit).json") else { return nil }
         return try? JSON.decode(Manifest.self, from: b)

@@ -9,6 +9,8 @@ public protocol SyncTarget: Sendable {
     var stateDirectory: String { get }
     /// The commit `revision` points at locally (the revision itself for a commit sha), if any.
     func localCommit(revision: String) -> String?
+    /// The most recently published commit of this repo, whatever its revision (nil when none).
+    func latestCommit() -> String?
     /// What is held for `commit` and present on disk (nil when nothing is).
     func heldManifest(commit: String) -> Manifest?
     /// The full remote manifest saved for `commit` by an earlier sync, if any.

@@ -54,7 +54,9 @@ public final class Syncer: Sendable {
             local = try manifest(target, commit: fromCommit, fresh: false).filtered(request.filter)
             return (Differ.plan(local: local, remote: wanted), full, info)
         }
-        local = target.localCommit(revision: request.revision).flatMap { target.heldManifest(commit: $0) }?.filtered(request.filter)
+        // The revision's own snapshot, else the last one published (a branch synced before by sha or tag).
+        let localCommit = target.localCommit(revision: request.revision) ?? target.latestCommit()
+        local = localCommit.flatMap { target.heldManifest(commit: $0) }?.filtered(request.filter)
         let byEtag = Dictionary(wanted.entries.map { ($0.etag, $0) }, uniquingKeysWith: { a, _ in a })
         let cache: CacheStore? = { if case .cache(let root) = request.location { return CacheStore(root: root) } else { return nil } }()
         let plan = Differ.plan(local: local, remote: wanted) { etag in
@@ -87,12 +89,13 @@ public final class Syncer: Sendable {
         var replanned = false
         var fetched: [FetchedFile] = []
         while true {
-            // Content another repo of the same cache holds is linked, not fetched.
-            var fetches = plan.fetches
+            // Whatever the store lacks is fetched once per content; content another repo of the
+            // same cache holds is linked instead.
+            var seen = Set<String>()
+            var fetches = full.filtered(request.filter).entries.filter { seen.insert($0.etag).inserted && !target.hasContent($0) }
             if let cacheTarget = target as? CacheTarget {
                 fetches = fetches.filter { !cacheTarget.adoptFromOtherRepo($0) }
             }
-            fetches = fetches.filter { !target.hasContent($0) }
             try checkFreeSpace(target, fetches)
             let jobs = fetches.map { e in
                 FileJob(entry: e, url: api.resolveURL(repo, revision: full.commit, path: e.path), label: "\(repo):\(e.path)")

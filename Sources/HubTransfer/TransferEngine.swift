@@ -218,6 +218,7 @@ public final class TransferEngine: @unchecked Sendable {
         let wholeFile = range.start == 0 && range.end == f.size
         if !wholeFile { headers.append(("Range", range.httpRange)) }
         let t = Transfer(file: f, range: range, url: url, attempts: p.attempts, hops: p.hops)
+        t.urlGeneration = f.urlGeneration
         t.stream = StreamingTransfer(url: url, headers: headers, credentials: credentials,
                                      connectTimeout: options.connectTimeout, stallTimeout: options.stallTimeout, delegate: t)
         t.engine = self
@@ -278,6 +279,7 @@ public final class TransferEngine: @unchecked Sendable {
         let f = t.file
         if !fromEndpoint && [401, 403, 404, 410].contains(status) {
             // A signed CDN URL expired or was revoked: resolve again from the endpoint.
+            t.staleLink = true
             return HubError(.http, "\(f.job.label): CDN answered \(status) (expired link?); resolving again", retryable: true, retryAfter: 0)
         }
         if fromEndpoint && [401, 403, 404].contains(status) {
@@ -358,8 +360,8 @@ public final class TransferEngine: @unchecked Sendable {
             return
         }
         if t.failure == nil, outcome == .completed, t.cursor == t.range.end {
-            // The URL that delivered bytes is the file's URL from now on.
-            if f.resolvedURL == nil { f.resolvedURL = t.url }
+            // The URL that delivered bytes is the file's URL from now on (unless it was since found stale).
+            if f.resolvedURL == nil && t.urlGeneration == f.urlGeneration { f.resolvedURL = t.url }
             advanceHasher(f)
             return
         }
@@ -379,7 +381,11 @@ public final class TransferEngine: @unchecked Sendable {
             }
         }
         if err.kind == .diskFull || err.kind == .readOnly { fatal = err; return }
-        if err.message.contains("CDN answered") || err.message.contains("expired") { f.resolvedURL = nil }
+        if t.staleLink && t.urlGeneration == f.urlGeneration {
+            // Every request still holding the old link is now stale; the next one resolves again.
+            f.resolvedURL = nil
+            f.urlGeneration += 1
+        }
         let progressed = t.cursor > t.startCursor
         let attempts = progressed ? 1 : t.attempts + 1
         let remaining = ByteRange(t.cursor, t.range.end)
@@ -517,6 +523,9 @@ final class Transfer: StreamingDelegate {
     /// Bytes up to here are already in `file.written`.
     var markedTo: Int64
     var failure: HubError?
+    var urlGeneration = 0
+    /// The CDN refused the link this request used.
+    var staleLink = false
     var stream: StreamingTransfer?
     unowned(unsafe) var engine: TransferEngine!
 
@@ -561,6 +570,8 @@ final class FileTask {
     var transfers: [Transfer] = []
     var inFlight = 0
     var resolvedURL: String?
+    /// Bumped when the resolved URL is found stale (expired CDN link).
+    var urlGeneration = 0
     var rangeUnsupported = false
     var corruptions = 0
     var state = State.downloading
@@ -635,6 +646,7 @@ final class FileTask {
         written = IntervalSet()
         try journal?.open(fresh: true)
         resolvedURL = nil
+        urlGeneration += 1
         pending = ChunkPlanner(chunkSize: chunkSize).plan(size: size).map { PendingRange(range: $0) }
         startHasher()
     }

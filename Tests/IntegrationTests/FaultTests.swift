@@ -86,7 +86,7 @@ import Testing
         try await FakeHub.withHub { hub in
             let tmp = TempDir()
             let commit = try Self.populate(hub)
-            _ = hub.addFault(Rule(.hub, match: .file("big.bin"), times: 1, action: .corruptByte(offset: 2_500_000)))
+            _ = hub.addFault(Rule(.hub, match: .file("big.bin"), range: .startingAt(2 << 20), times: 1, action: .corruptByte(offset: 2_500_000)))
             _ = hub.addFault(Rule(.hub, match: .file("small.txt"), times: 1, action: .corruptByte(offset: 10)))
             let events = EventLog()
             let (r, _) = try await runSync(request(hub, tmp.path), events: events)
