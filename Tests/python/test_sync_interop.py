@@ -1,0 +1,123 @@
+"""The official huggingface_hub client reads what `hubmirror sync` wrote, offline, as if it had
+downloaded it itself; and its own online download from the same hub yields the same bytes."""
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+
+import pytest
+
+BIN = os.environ.get("HUBMIRROR_BIN_DIR", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug"))
+
+
+def sha256_tree(root):
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != ".cache"]
+        for f in filenames:
+            p = os.path.join(dirpath, f)
+            out[os.path.relpath(p, root)] = hashlib.sha256(open(p, "rb").read()).hexdigest()
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo_hub():
+    p = subprocess.Popen([os.path.join(BIN, "hubmirror-fakehub"), "--demo", "--port", "0"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = p.stdout.readline().strip()
+    assert line.startswith("listening on "), line
+    yield line[len("listening on "):]
+    p.terminate()
+    p.wait(timeout=10)
+
+
+def hubmirror(*args, env=None):
+    r = subprocess.run([os.path.join(BIN, "hubmirror"), *args], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def run_python(code, env):
+    r = subprocess.run([os.sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def client_env(**extra):
+    env = dict(os.environ, HF_HUB_DISABLE_TELEMETRY="1", HF_HUB_DISABLE_PROGRESS_BARS="1")
+    env.pop("HF_TOKEN", None)
+    env.update(extra)
+    return env
+
+
+def test_offline_snapshot_download_reads_the_mirror_and_matches_the_official_download(demo_hub, tmp_path):
+    mirror = str(tmp_path / "mirror")
+    for rev in ["v1.0", "main"]:
+        hubmirror("sync", f"acme/tiny-model@{rev}", "--endpoint", demo_hub, "--cache-dir", mirror)
+    # The official client, offline, resolves main and v1.0 from the refs hubmirror wrote.
+    got = run_python(
+        "import json; from huggingface_hub import snapshot_download as s\n"
+        "print(json.dumps({r: s('acme/tiny-model', revision=r) for r in ['main', 'v1.0']}))",
+        client_env(HF_HUB_OFFLINE="1", HF_HUB_CACHE=mirror))
+    # The official client, online, downloading the same revisions itself.
+    official = str(tmp_path / "official")
+    want = run_python(
+        "import json; from huggingface_hub import snapshot_download as s\n"
+        "print(json.dumps({r: s('acme/tiny-model', revision=r) for r in ['main', 'v1.0']}))",
+        client_env(HF_ENDPOINT=demo_hub, HF_HUB_CACHE=official))
+    for rev in ["main", "v1.0"]:
+        assert os.path.basename(got[rev]) == os.path.basename(want[rev]), "same commit"
+        mine, theirs = sha256_tree(got[rev]), sha256_tree(want[rev])
+        assert mine == theirs and len(mine) >= 6
+    # Same blob names (ETags) as the official client chose.
+    assert sorted(os.listdir(os.path.join(mirror, "models--acme--tiny-model", "blobs"))) == \
+        sorted(os.listdir(os.path.join(official, "models--acme--tiny-model", "blobs")))
+
+
+def test_scan_cache_dir_reports_no_warnings(demo_hub, tmp_path):
+    mirror = str(tmp_path / "mirror")
+    hubmirror("sync", "acme/tiny-model", "--endpoint", demo_hub, "--cache-dir", mirror)
+    hubmirror("sync", "acme/tiny-model", "--revision", "refs/pr/1", "--endpoint", demo_hub, "--cache-dir", mirror)
+    hubmirror("sync", "acme/tiny-model", "--revision", "feature/x", "--endpoint", demo_hub, "--cache-dir", mirror)
+    hubmirror("sync", "acme/tiny-data", "--type", "dataset", "--endpoint", demo_hub, "--cache-dir", mirror)
+    hubmirror("sync", "acme/tiny-space", "--type", "space", "--endpoint", demo_hub, "--cache-dir", mirror)
+    info = run_python(
+        "import json; from huggingface_hub import scan_cache_dir\n"
+        f"i = scan_cache_dir({mirror!r})\n"
+        "print(json.dumps({'warnings': [str(w) for w in i.warnings], 'repos': sorted((r.repo_type, r.repo_id, len(r.revisions), sorted(x for rv in r.revisions for x in rv.refs)) for r in i.repos)}))",
+        client_env())
+    assert info["warnings"] == []
+    repos = {(t, i): (n, refs) for t, i, n, refs in info["repos"]}
+    assert repos[("model", "acme/tiny-model")] == (3, ["feature/x", "main", "refs/pr/1"])
+    assert ("dataset", "acme/tiny-data") in repos and ("space", "acme/tiny-space") in repos
+
+
+def test_hf_hub_download_offline_finds_odd_names_and_allow_patterns_work(demo_hub, tmp_path):
+    mirror = str(tmp_path / "mirror")
+    hubmirror("sync", "acme/tiny-model", "--include", "*.txt", "--endpoint", demo_hub, "--cache-dir", mirror)
+    got = run_python(
+        "import json, os; from huggingface_hub import hf_hub_download, snapshot_download\n"
+        "p = hf_hub_download('acme/tiny-model', 'odd name & #1?.txt')\n"
+        "s = snapshot_download('acme/tiny-model', allow_patterns=['*.txt'])\n"
+        "print(json.dumps({'odd': open(p).read(), 'files': sorted(os.listdir(s))}))",
+        client_env(HF_HUB_OFFLINE="1", HF_HUB_CACHE=mirror))
+    assert got["odd"]
+    assert all(f.endswith(".txt") for f in got["files"]) and "odd name & #1?.txt" in got["files"]
+    # A snapshot synced with --include is incomplete for other patterns, and the client says so.
+    r = subprocess.run([os.sys.executable, "-c", "from huggingface_hub import snapshot_download; snapshot_download('acme/tiny-model')"],
+                       capture_output=True, text=True, env=client_env(HF_HUB_OFFLINE="1", HF_HUB_CACHE=mirror))
+    assert r.returncode != 0 and "Incomplete" in r.stderr
+
+
+def test_local_dir_is_adopted_by_the_official_client_without_downloading(demo_hub, tmp_path):
+    local = str(tmp_path / "tree")
+    hubmirror("sync", "acme/tiny-model", "--local-dir", local, "--endpoint", demo_hub)
+    before = {f: os.stat(os.path.join(local, f)).st_mtime_ns for f in sha256_tree(local)}
+    got = run_python(
+        "import json; from huggingface_hub import snapshot_download\n"
+        f"print(json.dumps(snapshot_download('acme/tiny-model', local_dir={local!r})))",
+        client_env(HF_ENDPOINT=demo_hub))
+    after = {f: os.stat(os.path.join(local, f)).st_mtime_ns for f in sha256_tree(local)}
+    assert before == after, "the client trusted hubmirror's metadata and rewrote nothing"
+    assert os.path.samefile(got, local)
