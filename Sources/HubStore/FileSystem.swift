@@ -41,7 +41,11 @@ public enum FS {
         if isDirectory(path) { return }
         let parent = (path as NSString).deletingLastPathComponent
         if !parent.isEmpty && parent != path && !isDirectory(parent) { try mkdirs(parent) }
-        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw error("create directory", path) }
+        if mkdir(path, 0o755) != 0 {
+            let code = errno
+            if code == EEXIST && isDirectory(path) { return }
+            throw code == EEXIST ? HubError(.store, "cannot create directory \(path): a file is in the way") : error("create directory", path, errno: code)
+        }
     }
 
     /// Writes `data` to `path` atomically: temp file in the same folder, fsync, rename, fsync the folder.
@@ -121,6 +125,15 @@ public enum FS {
 
     public static func removeItem(_ path: String) {
         try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Removes empty folders from `dir` up to (not including) `stop`.
+    public static func removeEmptyParents(of path: String, upTo stop: String) {
+        var dir = (path as NSString).deletingLastPathComponent
+        while dir.hasPrefix(stop + "/") && listDirectory(dir).isEmpty {
+            if rmdir(dir) != 0 { return }
+            dir = (dir as NSString).deletingLastPathComponent
+        }
     }
 
     public static func listDirectory(_ path: String) -> [String] {

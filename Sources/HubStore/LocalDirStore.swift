@@ -67,6 +67,21 @@ public struct LocalDirStore: SyncTarget {
         let current = heldManifest(commit: target.commit)
         var held: [String: ManifestEntry] = [:]
         for e in current?.entries ?? [] { held[e.path] = e }
+        let keep = Set(target.entries.map(\.path))
+        let leaving = (current?.entries ?? []).filter { !keep.contains($0.path) }
+        // Content that only a leaving path holds (a rename) is parked in verified/ first, so old paths can go
+        // before new ones arrive: a path may turn from file into folder or back.
+        let needed = Set(target.entries.filter { held[$0.path]?.etag != $0.etag }.map(\.etag))
+        for e in leaving where needed.contains(e.etag) && FS.fileSize(verifiedDirectory + "/" + e.etag) != e.size {
+            try FS.mkdirs(verifiedDirectory)
+            try FS.linkOrCopy(root + "/" + e.path, verifiedDirectory + "/" + e.etag)
+        }
+        for e in leaving {
+            FS.removeItem(root + "/" + e.path)
+            FS.removeItem(metaRoot + "/download/\(e.path).metadata")
+            FS.removeEmptyParents(of: root + "/" + e.path, upTo: root)
+            FS.removeEmptyParents(of: metaRoot + "/download/\(e.path).metadata", upTo: metaRoot + "/download")
+        }
         for e in target.entries {
             let dest = root + "/" + e.path
             if held[e.path]?.etag != e.etag || FS.fileSize(dest) != e.size {
@@ -77,12 +92,6 @@ public struct LocalDirStore: SyncTarget {
             }
             let meta = "\(target.commit)\n\(e.etag)\n\(Date().timeIntervalSince1970)\n"
             try FS.writeAtomically(Array(meta.utf8), to: metaRoot + "/download/\(e.path).metadata")
-        }
-        // Paths the new state no longer has (deleted, or renamed away).
-        let keep = Set(target.entries.map(\.path))
-        for e in current?.entries ?? [] where !keep.contains(e.path) {
-            FS.removeItem(root + "/" + e.path)
-            FS.removeItem(metaRoot + "/download/\(e.path).metadata")
         }
         try FS.writeAtomically(try JSON.encode(full), to: stateDirectory + "/manifests/\(full.commit).json")
         try FS.writeAtomically(try JSON.encode(TreeCacheFile(manifest: full)), to: metaRoot + "/trees/\(full.commit).json")

@@ -57,6 +57,9 @@ public final class ResumeJournal: @unchecked Sendable {
             recorded = set
             fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
             if fd < 0 { throw FS.error("open journal", path) }
+            // Cut a torn last line so the next append starts on a line of its own.
+            let keep = (bytes.lastIndex(of: 0x0A) ?? -1) + 1
+            if keep < bytes.count && ftruncate(fd, off_t(keep)) != 0 { throw FS.error("truncate journal", path) }
             return
         }
         recorded = IntervalSet()

@@ -679,13 +679,20 @@ public struct ContentRange: Equatable, Sendable {
 
     public static func parse(_ value: String?) -> ContentRange? {
         guard let v = value?.trimmingCharacters(in: .whitespaces), v.hasPrefix("bytes ") else { return nil }
+        func number(_ t: Substring) -> Int64? {
+            guard !t.isEmpty, t.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+            return Int64(t)
+        }
         let rest = v.dropFirst(6)
-        let parts = rest.split(separator: "/", maxSplits: 1)
+        let parts = rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2 else { return nil }
-        let se = parts[0].split(separator: "-", maxSplits: 1)
-        guard se.count == 2, let s = Int64(se[0]), let e = Int64(se[1]), s <= e else { return nil }
-        let total = parts[1] == "*" ? nil : Int64(parts[1])
-        if parts[1] != "*" && total == nil { return nil }
+        let se = parts[0].split(separator: "-", omittingEmptySubsequences: false)
+        guard se.count == 2, let s = number(se[0]), let e = number(se[1]), s <= e else { return nil }
+        let total: Int64?
+        if parts[1] == "*" { total = nil } else {
+            guard let t = number(parts[1]) else { return nil }
+            total = t
+        }
         return ContentRange(start: s, end: e, total: total)
     }
 }
