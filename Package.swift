@@ -24,6 +24,8 @@ let package = Package(
         // C libraries, bottom layer: each imported by exactly one Swift target.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // Linux file calls Glibc's module lacks (sync_file_range).
+        .target(name: "CFileShims"),
 
         // Pure domain logic: ids, revisions, encodings, globs, path checks, manifests, differ, errors.
         .target(name: "HubCore", swiftSettings: strict),
@@ -36,7 +38,7 @@ let package = Package(
         // The huggingface_hub cache layout, atomic publication, hubmirror state.
         .target(name: "HubStore", dependencies: ["HubCore", "HubDigest"], swiftSettings: strict),
         // Chunk planner, resume journal, hashing pipeline, the multi-handle transfer engine.
-        .target(name: "HubTransfer", dependencies: ["HubCore", "HubDigest", "HubHTTP", "HubStore", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "HubTransfer", dependencies: ["CFileShims", "HubCore", "HubDigest", "HubHTTP", "HubStore", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         // Orchestration: API -> manifest -> diff -> transfer -> publish.
         .target(name: "HubSync", dependencies: ["HubCore", "HubAPI", "HubStore", "HubTransfer", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         // `hubmirror serve`: the Hub API over the store (Hummingbird 2).

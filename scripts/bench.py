@@ -155,6 +155,7 @@ def main():
     ap.add_argument("--hubmirror-args", default="", help="extra arguments for hubmirror sync")
     ap.add_argument("--only", default="", help="comma-separated tool names to run")
     ap.add_argument("--write-doc", action="store_true", help="replace the table in Docs/performance.md")
+    ap.add_argument("--serve-only", action="store_true", help="start nginx and the fake hub, print the endpoint, wait")
     a = ap.parse_args()
 
     total = int(a.size_gib * (1 << 30))
@@ -170,6 +171,13 @@ def main():
     cdn = f"http://127.0.0.1:{nport}"
     hub, endpoint = start_fakehub(a.bindir, data_dir, repo, cdn)
     urls = [f"{cdn}/models/{repo}/{n}" for n in names]
+    if a.serve_only:
+        print(endpoint, flush=True)
+        try:
+            hub.wait()
+        finally:
+            nginx.terminate()
+        return
     py = sys.executable
     env = dict(os.environ, HF_ENDPOINT=endpoint, HF_HUB_DISABLE_TELEMETRY="1", HF_HUB_DISABLE_PROGRESS_BARS="1")
     extra = a.hubmirror_args.split()

@@ -58,7 +58,7 @@ public final class StreamingTransfer: @unchecked Sendable {
         easy.setHeaders(h)
         easy.set(CURLOPT_LOW_SPEED_LIMIT, 1024)
         easy.set(CURLOPT_LOW_SPEED_TIME, max(1, Int(stallTimeout.rounded(.up))))
-        easy.set(CURLOPT_BUFFERSIZE, 512 * 1024)
+        easy.set(CURLOPT_BUFFERSIZE, 256 * 1024)
         let ud = Unmanaged.passUnretained(self).toOpaque()
         easy.setCallback(CURLOPT_WRITEFUNCTION, streamWrite)
         easy.setPointer(CURLOPT_WRITEDATA, ud)

@@ -1,4 +1,5 @@
 import Foundation
+internal import CFileShims
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,20 +18,29 @@ final class FrontierHasher: @unchecked Sendable {
     private var hashedTo: Int64 = 0
     private var requestedTo: Int64 = 0   // touched only on the engine thread
     private var cancelled = false
+    /// Read buffer, reused for the life of the hasher.
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
     private let onFinish: @Sendable (Result<(sha256: String, gitBlobID: String?), HubError>) -> Void
 
-    init(path: String, size: Int64, gitBlob: Bool, label: String,
+    /// Write the data to disk as it is hashed, and `fdatasync` before reporting the digest.
+    private let durable: Bool
+
+    init(path: String, size: Int64, gitBlob: Bool, label: String, durable: Bool = true,
          onFinish: @escaping @Sendable (Result<(sha256: String, gitBlobID: String?), HubError>) -> Void) throws {
         fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw HubError(.store, "cannot open \(path) for hashing: \(String(cString: strerror(errno)))") }
         self.size = size
+        self.durable = durable
         hasher = ContentHasher(size: size, gitBlob: gitBlob)
         queue = DispatchQueue(label: "hubmirror.hash.\(label)")
         self.onFinish = onFinish
         if size == 0 { advance(to: 0, force: true) }
     }
 
-    deinit { close(fd) }
+    deinit {
+        close(fd)
+        buffer.deallocate()
+    }
 
     /// Asks for hashing up to `end` (the contiguous written prefix). Cheap; work happens on the queue.
     func advance(to end: Int64, force: Bool = false) {
@@ -43,9 +53,8 @@ final class FrontierHasher: @unchecked Sendable {
 
     private func work(upTo end: Int64) {
         guard !cancelled else { return }
-        let bufSize = 4 << 20
-        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: bufSize, alignment: 4096)
-        defer { buf.deallocate() }
+        let buf = buffer
+        let bufSize = buf.count
         while hashedTo < end && !cancelled {
             let want = Int(min(Int64(bufSize), end - hashedTo))
             let n = pread(fd, buf.baseAddress, want, off_t(hashedTo))
@@ -61,10 +70,18 @@ final class FrontierHasher: @unchecked Sendable {
                 return
             }
             hasher.update(UnsafeRawBufferPointer(rebasing: buf[0..<n]))
+            // Start writeback of what was just hashed, so the final fdatasync waits only for the tail
+            // and disk writes overlap the download instead of following it.
+            if durable { _ = hm_start_writeback(fd, hashedTo, Int64(n)) }
             hashedTo += Int64(n)
         }
         if hashedTo == size && !cancelled {
             cancelled = true
+            // Durable before it can be published; done here so the transfer thread never blocks on the disk.
+            if durable && fdatasync(fd) != 0 {
+                onFinish(.failure(HubError(.store, "cannot flush partial file to disk: \(String(cString: strerror(errno)))")))
+                return
+            }
             let d = hasher.finish()
             onFinish(.success(d))
         }

@@ -24,6 +24,9 @@ public struct TransferOptions: Sendable {
     public var retry: RetryPolicy = .standard
     /// How often in-flight progress is written to the resume journals.
     public var journalInterval: Double = 0.5
+    /// `fdatasync` every file before it is published (a power loss then cannot leave a published blob
+    /// truncated). Off: trust the page cache, as most downloaders do.
+    public var durable: Bool = true
     /// How many times a file whose digest did not match is fetched again.
     public var corruptionRetries: Int = 2
     /// Polled by the engine; when true it stops, keeping partial data and journals.
@@ -302,7 +305,8 @@ public final class TransferEngine: @unchecked Sendable {
             ?? HubError(.http, "\(f.job.label): HTTP \(status)")
     }
 
-    /// Writes body bytes at the transfer's offset. Runs inside curl's callback.
+    /// Takes body bytes for the transfer's offset. Runs inside curl's callback, which delivers at most
+    /// 16 KiB at a time, so bytes are gathered in the transfer's buffer and written in large `pwrite`s.
     func receive(_ t: Transfer, _ bytes: UnsafeRawBufferPointer) -> BodyDisposition {
         if var l = limiter {
             let ok = l.tryConsume(bytes.count, now: Self.now())
@@ -316,19 +320,38 @@ public final class TransferEngine: @unchecked Sendable {
         }
         var off = 0
         while off < bytes.count {
-            let n = pwrite(f.fd, bytes.baseAddress! + off, bytes.count - off, off_t(t.cursor) + off_t(off))
+            let n = min(bytes.count - off, t.buffer.count - t.buffered)
+            t.buffer.baseAddress!.advanced(by: t.buffered).copyMemory(from: bytes.baseAddress! + off, byteCount: n)
+            t.buffered += n
+            off += n
+            t.cursor += Int64(n)
+            if t.buffered == t.buffer.count, !flush(t) { return .abort }
+        }
+        report.bytesReceived += Int64(bytes.count)
+        return .accepted
+    }
+
+    /// Writes a transfer's buffered bytes at their offset. False (with `t.failure` set) on a write error.
+    @discardableResult
+    func flush(_ t: Transfer) -> Bool {
+        let f = t.file
+        var off = 0
+        while off < t.buffered {
+            let n = pwrite(f.fd, t.buffer.baseAddress! + off, t.buffered - off, off_t(t.fileCursor) + off_t(off))
             if n < 0 {
                 if errno == EINTR { continue }
                 let e = FS.error("write", f.partialPath)
                 t.failure = e
                 if e.kind == .diskFull || e.kind == .readOnly { fatal = e }
-                return .abort
+                t.buffered = 0
+                t.cursor = t.fileCursor
+                return false
             }
             off += n
         }
-        t.cursor += Int64(bytes.count)
-        report.bytesReceived += Int64(bytes.count)
-        return .accepted
+        t.fileCursor += Int64(t.buffered)
+        t.buffered = 0
+        return true
     }
 
     func unpauseIfAllowed() {
@@ -344,6 +367,7 @@ public final class TransferEngine: @unchecked Sendable {
     /// A request ended: record its bytes, then retry, follow, or finish.
     func finished(_ t: Transfer, _ outcome: TransportOutcome) {
         let f = t.file
+        if f.fd >= 0 { flush(t) }
         f.inFlight -= 1
         f.transfers.removeAll { $0 === t }
         paused.removeAll { $0 === t }
@@ -457,7 +481,6 @@ public final class TransferEngine: @unchecked Sendable {
             return
         }
         f.flushJournal()
-        _ = fsync(f.fd)
         f.closeFiles()
         do {
             var verified = e
@@ -493,6 +516,7 @@ public final class TransferEngine: @unchecked Sendable {
         for f in files {
             for t in f.transfers {
                 if let s = t.stream { driver.remove(s) }
+                if f.fd >= 0 { flush(t) }
                 f.markWritten(t)
             }
             f.transfers.removeAll()
@@ -519,9 +543,15 @@ final class Transfer: StreamingDelegate {
     let attempts: Int
     let hops: Int
     let startCursor: Int64
+    /// Bytes received up to here (some may still be in `buffer`).
     var cursor: Int64
+    /// Bytes written to the partial file up to here.
+    var fileCursor: Int64
     /// Bytes up to here are already in `file.written`.
     var markedTo: Int64
+    /// Received bytes not yet written: curl hands over 16 KiB at a time, the disk wants large writes.
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 512 << 10, alignment: 4096)
+    var buffered = 0
     var failure: HubError?
     var urlGeneration = 0
     /// The CDN refused the link this request used.
@@ -536,9 +566,12 @@ final class Transfer: StreamingDelegate {
         self.attempts = attempts
         self.hops = hops
         cursor = range.start
+        fileCursor = range.start
         startCursor = range.start
         markedTo = range.start
     }
+
+    deinit { buffer.deallocate() }
 
     func transferDidReceiveHeaders(_ t: StreamingTransfer, status: Int, headers: HTTPHeaders) -> Bool {
         if let e = engine.validateHeaders(self, status: status, headers: headers) {
@@ -612,7 +645,7 @@ final class FileTask {
         let weakEngine = engine
         do {
             nonisolated(unsafe) let me = self
-            hasher = try FrontierHasher(path: partialPath, size: size, gitBlob: !entry.isLFS, label: label) { result in
+            hasher = try FrontierHasher(path: partialPath, size: size, gitBlob: !entry.isLFS, label: label, durable: engine.options.durable) { result in
                 weakEngine.post(me, result)
             }
             hasher?.advance(to: written.contiguousPrefix)
@@ -623,9 +656,9 @@ final class FileTask {
 
     /// Moves bytes a transfer has written into the written set.
     func markWritten(_ t: Transfer) {
-        guard t.cursor > t.markedTo else { return }
-        written.insert(ByteRange(t.markedTo, t.cursor))
-        t.markedTo = t.cursor
+        guard t.fileCursor > t.markedTo else { return }
+        written.insert(ByteRange(t.markedTo, t.fileCursor))
+        t.markedTo = t.fileCursor
     }
 
     func flushJournal() {

@@ -86,6 +86,9 @@ struct TransferFlags: ParsableArguments {
     @Option(name: .long, help: "Seconds without progress before a request is retried.")
     var stallTimeout: Double = 30
 
+    @Flag(name: .long, help: "Do not fsync files before publishing them (faster; a power loss may leave recent blobs truncated).")
+    var noFsync = false
+
     func options() throws -> TransferOptions {
         var o = TransferOptions()
         guard jobs >= 1, jobs <= 256 else { throw HubError(.usage, "--jobs must be between 1 and 256") }
@@ -94,6 +97,7 @@ struct TransferFlags: ParsableArguments {
         o.maxFiles = jobs
         o.connections = connections
         o.stallTimeout = stallTimeout
+        o.durable = !noFsync
         if let c = chunkSize {
             guard let v = ByteSize.parse(c), v >= 64 * 1024 else { throw HubError(.usage, "--chunk-size '\(c)' is not a size of at least 64K (e.g. 16M)") }
             o.chunkSize = v
