@@ -121,3 +121,28 @@ def test_local_dir_is_adopted_by_the_official_client_without_downloading(demo_hu
     after = {f: os.stat(os.path.join(local, f)).st_mtime_ns for f in sha256_tree(local)}
     assert before == after, "the client trusted hubmirror's metadata and rewrote nothing"
     assert os.path.samefile(got, local)
+
+
+def test_serve_pull_through_fetches_from_upstream_on_first_request(demo_hub, tmp_path):
+    """`serve --upstream`: a repo the mirror lacks is synced (verified) from upstream, then served."""
+    store = str(tmp_path / "store")
+    os.makedirs(store)
+    p = subprocess.Popen([os.path.join(BIN, "hubmirror"), "serve", "--cache-dir", store, "--port", "0", "--upstream", demo_hub],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = p.stdout.readline().strip()
+        assert line.startswith("listening on "), line
+        mirror = line[len("listening on "):]
+        code = ("import json, concurrent.futures as cf; from huggingface_hub import snapshot_download as s\n"
+                "with cf.ThreadPoolExecutor(2) as ex:\n"
+                "    paths = list(ex.map(lambda r: s('acme/tiny-model', revision=r), ['main', 'main']))\n"
+                "print(json.dumps(paths))")
+        paths = run_python(code, client_env(HF_ENDPOINT=mirror, HF_HUB_CACHE=str(tmp_path / "client")))
+        official = run_python("import json; from huggingface_hub import snapshot_download as s; print(json.dumps(s('acme/tiny-model')))",
+                              client_env(HF_ENDPOINT=demo_hub, HF_HUB_CACHE=str(tmp_path / "official")))
+        assert sha256_tree(paths[0]) == sha256_tree(official) == sha256_tree(paths[1])
+        # The mirror's own store now holds the repo, verified, in the cache layout.
+        assert os.path.exists(os.path.join(store, "models--acme--tiny-model", "refs", "main"))
+    finally:
+        p.terminate()
+        assert p.wait(timeout=15) == 0

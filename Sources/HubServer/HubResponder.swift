@@ -1,0 +1,148 @@
+internal import Foundation
+internal import HTTPTypes
+internal import HubCore
+internal import HubStore
+internal import Hummingbird
+internal import CoreMetrics
+internal import Logging
+internal import NIOCore
+internal import NIOPosix
+
+/// The request context: Hummingbird's core storage plus the peer address for the access log.
+struct HubRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let remoteAddress: String?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress.map { $0.ipAddress ?? "\($0)" }
+    }
+
+    /// paths-info bodies can list many paths.
+    var maxUploadSize: Int { 16 * 1024 * 1024 }
+}
+
+/// Everything the handlers share for the life of the server.
+final class ServerState: Sendable {
+    let config: HubServerConfiguration
+    let store: CacheStore
+    let index: StoreIndex
+    let policy: AccessPolicy
+    let metrics: ServerMetrics
+    let pull: PullThroughCoordinator?
+    let logger: Logger
+    let fileIO: FileIO
+    let boundAddress = Locked<HubServerAddress?>(nil)
+
+    init(config: HubServerConfiguration, fetcher: (any PullThroughFetcher)?, logger: Logger) {
+        self.config = config
+        self.store = CacheStore(root: config.cacheDirectory)
+        self.index = StoreIndex(store: store)
+        self.policy = AccessPolicy(tokens: config.tokens, allow: config.allow)
+        self.metrics = ServerMetrics()
+        self.pull = fetcher.map { PullThroughCoordinator(fetcher: $0, logger: logger) }
+        self.logger = logger
+        self.fileIO = FileIO(threadPool: .singleton)
+    }
+}
+
+/// Answers every request: routes on the raw path (see `Route`), turns `HubHTTPError`s into Hub
+/// error responses, and records metrics and the access log line once the body is written.
+struct HubResponder: HTTPResponder {
+    typealias Context = HubRequestContext
+    let state: ServerState
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let started = ContinuousClock.now
+        state.metrics.inFlight.increment()
+        let target = request.head.path ?? "/"
+        let qmark = target.firstIndex(of: "?")
+        let rawPath = qmark.map { target[..<$0] } ?? target[...]
+        let query = QueryItems(qmark.map { target[target.index(after: $0)...] })
+        let route = Route.parse(rawPath)
+        let label = Locked(route.metricsLabel)
+        let isHead = request.method == .head
+
+        var response: Response
+        var errorCode: String?
+        do {
+            let handlers = Handlers(state: state, request: request, context: context, query: query, label: label)
+            response = try await handlers.handle(route)
+        } catch let e as HubHTTPError {
+            response = e.response()
+            errorCode = e.metricsCode
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(error)", "target": "\(target)"])
+            response = HubHTTPError(status: .internalServerError, code: nil, message: "Internal error").response()
+            errorCode = "Internal"
+        }
+        let requestID = context.id
+        response.headers[.xRequestID] = requestID
+        if isHead { response = Self.headResponse(response) }
+
+        let routeLabel = label.withLock { $0 }
+        let status = Int(response.status.code)
+        let metrics = state.metrics
+        metrics.request(route: routeLabel, method: request.method.rawValue, status: status, duration: ContinuousClock.now - started)
+        if let errorCode { metrics.error(route: routeLabel, code: errorCode) }
+
+        let logger = state.config.accessLog ? context.logger : nil
+        let remote = context.remoteAddress ?? "-"
+        let agent = request.headers[.userAgent] ?? "-"
+        let method = request.method.rawValue
+        let done: @Sendable (Int64, (any Error)?) -> Void = { bytes, error in
+            metrics.inFlight.decrement()
+            metrics.bytesSent(route: routeLabel, count: bytes)
+            guard let logger else { return }
+            let ms = Double((ContinuousClock.now - started).nanoseconds) / 1e6
+            var meta: Logger.Metadata = ["remote": "\(remote)", "user_agent": "\(agent)"]
+            if let error { meta["error"] = "\(error)" }
+            logger.info("\(method) \(target) \(status) \(bytes) \(String(format: "%.1f", ms))ms", metadata: meta)
+        }
+        if isHead {
+            done(0, nil)
+            return response
+        }
+        let body = response.body
+        let counted = ResponseBody(contentLength: body.contentLength) { writer in
+            let tally = ByteTally()
+            do {
+                try await body.write(TallyingWriter(inner: writer, tally: tally))
+                done(tally.count, nil)
+            } catch {
+                done(tally.count, error)
+                throw error
+            }
+        }
+        return Response(status: response.status, headers: response.headers, body: counted)
+    }
+
+    /// The same response without a body. A response without `Content-Length` (a huge file's HEAD)
+    /// must not get `Content-Length: 0` either, so it gets an unsized empty body.
+    static func headResponse(_ r: Response) -> Response {
+        if r.headers[.contentLength] != nil {
+            return Response(status: r.status, headers: r.headers, body: .init())
+        }
+        return Response(status: r.status, headers: r.headers, body: ResponseBody(contentLength: nil) { try await $0.finish(nil) })
+    }
+}
+
+/// Counts body bytes; used by one writing task at a time.
+final class ByteTally: @unchecked Sendable {
+    var count: Int64 = 0
+}
+
+struct TallyingWriter: ResponseBodyWriter {
+    var inner: any ResponseBodyWriter
+    let tally: ByteTally
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        try await inner.write(buffer)
+        tally.count += Int64(buffer.readableBytes)
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
+        let w = inner
+        try await w.finish(trailingHeaders)
+    }
+}

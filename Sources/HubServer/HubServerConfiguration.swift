@@ -1,0 +1,101 @@
+internal import Foundation
+internal import HubCore
+
+/// Everything `hubmirror serve` can be told. Defaults match the command's.
+public struct HubServerConfiguration: Sendable {
+    /// The huggingface_hub cache folder served (`HF_HUB_CACHE` layout).
+    public var cacheDirectory: String
+    /// Address to bind; `127.0.0.1` by default.
+    public var host: String
+    /// Port to bind; 0 picks a free one (reported through `onListening`).
+    public var port: Int
+    /// Bearer tokens that may read private and gated repos.
+    public var tokens: Set<String>
+    /// Repo globs (`acme/*`, `datasets/acme/*`); empty serves every repo of the store.
+    public var allow: [String]
+    /// Entries per tree page.
+    public var pageSize: Int
+    /// Base of absolute URLs the server hands out (`Link: rel="next"`), for use behind a proxy,
+    /// e.g. `https://mirror.example.com/hf`. Nil: `http://` + the request's `Host` header.
+    public var publicURL: String?
+    /// How often the store size gauges are refreshed.
+    public var storeStatsInterval: Duration
+    /// How long a HEAD on `/resolve` waits for a pull-through fetch before answering
+    /// `503` + `Retry-After` (the client's HEAD timeout is 10 s).
+    public var pullThroughHeadWait: Duration
+    /// Log one line per request at `info` level.
+    public var accessLog: Bool
+
+    public init(
+        cacheDirectory: String,
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        tokens: Set<String> = [],
+        allow: [String] = [],
+        pageSize: Int = 1000,
+        publicURL: String? = nil,
+        storeStatsInterval: Duration = .seconds(300),
+        pullThroughHeadWait: Duration = .seconds(8),
+        accessLog: Bool = true
+    ) {
+        self.cacheDirectory = cacheDirectory
+        self.host = host
+        self.port = port
+        self.tokens = tokens
+        self.allow = allow
+        self.pageSize = pageSize
+        self.publicURL = publicURL
+        self.storeStatsInterval = storeStatsInterval
+        self.pullThroughHeadWait = pullThroughHeadWait
+        self.accessLog = accessLog
+    }
+
+    /// Reads a tokens file: one bearer token per line; blank lines and lines starting with `#` are skipped.
+    public static func loadTokens(file: String) throws -> Set<String> {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw HubError(.usage, "cannot read tokens file \(file)")
+        }
+        return parseTokens(String(decoding: data, as: UTF8.self))
+    }
+
+    public static func parseTokens(_ text: String) -> Set<String> {
+        var out = Set<String>()
+        for line in text.split(whereSeparator: \.isNewline) {
+            let t = line.trimmingCharacters(in: .whitespaces)
+            if t.isEmpty || t.hasPrefix("#") { continue }
+            out.insert(t)
+        }
+        return out
+    }
+
+    /// Checks option values; throws `.usage` naming the option.
+    public func validate() throws {
+        if !(0...65535).contains(port) { throw HubError(.usage, "--port must be between 0 and 65535, not \(port)") }
+        if pageSize < 1 { throw HubError(.usage, "--page-size must be at least 1, not \(pageSize)") }
+        if host.isEmpty { throw HubError(.usage, "--host must not be empty") }
+        if let u = publicURL {
+            guard let url = URL(string: u), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", url.host != nil,
+                  url.query == nil, url.fragment == nil else {
+                throw HubError(.usage, "--public-url must be an absolute http(s) URL without query, not '\(u)'")
+            }
+        }
+        var isDir: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: cacheDirectory, isDirectory: &isDir) || !isDir.boolValue {
+            throw HubError(.usage, "cache directory \(cacheDirectory) does not exist or is not a directory")
+        }
+    }
+}
+
+/// Where the server ended up listening.
+public struct HubServerAddress: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// `http://127.0.0.1:8080`, `http://[::1]:8080`.
+    public var url: String { host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)" }
+}

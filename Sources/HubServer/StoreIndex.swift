@@ -1,0 +1,117 @@
+internal import Foundation
+internal import HubCore
+internal import HubStore
+internal import NIOPosix
+
+/// Read access to the store with the caches that keep per-request work independent of the store's
+/// size. Per request it costs a few `stat`s and one small ref read:
+/// - revisions are resolved by reading `refs/<rev>` (sync writes refs last, by rename, so a ref
+///   that is readable points at a complete snapshot);
+/// - a commit's `CommitView` is rebuilt only when its snapshot folder or saved manifest changes
+///   (compared by `stat`), or after `fallbackTTL` for snapshots without a saved manifest;
+/// - repo-info.json is re-read only when its `stat` changes.
+final class StoreIndex: Sendable {
+    let store: CacheStore
+    let fallbackTTL: Double
+    let maxViews: Int
+
+    private struct CachedView {
+        var snapshot: FileStamp
+        var manifest: FileStamp?
+        var builtAt: Double
+        var view: CommitView
+    }
+
+    private let views = Locked<[String: CachedView]>([:])
+    private let infos = Locked<[String: (stamp: FileStamp?, info: RepoInfo?)]>([:])
+
+    init(store: CacheStore, fallbackTTL: Double = 30, maxViews: Int = 256) {
+        self.store = store
+        self.fallbackTTL = fallbackTTL
+        self.maxViews = maxViews
+    }
+
+    /// A repo counts as held when its folder has a `snapshots/` folder.
+    func repoExists(_ repo: RepoRef) -> Bool {
+        PosixFS.stamp(store.repoDirectory(repo) + "/snapshots")?.isDirectory == true
+    }
+
+    func repoInfo(_ repo: RepoRef) -> RepoInfo? {
+        let path = store.repoInfoPath(repo)
+        let stamp = PosixFS.stamp(path)
+        let key = repo.cacheFolderName
+        if let hit = infos.withLock({ $0[key] }), hit.stamp == stamp { return hit.info }
+        let info = stamp == nil ? nil : store.loadRepoInfo(repo)
+        infos.withLock { $0[key] = (stamp, info) }
+        return info
+    }
+
+    /// The commit `revision` names in the store, if its snapshot is present: a 40-hex sha directly,
+    /// anything else through `refs/<revision>` (validated first, so it stays below `refs/`).
+    func commit(_ repo: RepoRef, revision: String) -> String? {
+        let sha: String
+        if Revision.isCommitSHA(revision) {
+            sha = revision
+        } else {
+            guard (try? Revision.validate(revision)) != nil, revision.utf8.count <= 255,
+                  let s = store.readRef(repo, revision: revision) else { return nil }
+            sha = s
+        }
+        return PosixFS.stamp(store.snapshotDirectory(repo, commit: sha))?.isDirectory == true ? sha : nil
+    }
+
+    /// `main`, else the most recently published snapshot: what `GET /api/models/{repo}` describes.
+    func defaultCommit(_ repo: RepoRef) -> String? {
+        if let c = commit(repo, revision: Revision.defaultBranch) { return c }
+        let dir = store.repoDirectory(repo) + "/snapshots"
+        var best: (String, Double)?
+        for name in PosixFS.names(in: dir) where Revision.isCommitSHA(name) {
+            guard let st = PosixFS.stamp(dir + "/" + name), st.isDirectory else { continue }
+            if best == nil || st.modificationTime > best!.1 { best = (name, st.modificationTime) }
+        }
+        return best?.0
+    }
+
+    /// Refs whose snapshot is present, sorted by name.
+    func refs(_ repo: RepoRef) -> [(name: String, commit: String)] {
+        store.refs(repo)
+            .filter { PosixFS.stamp(store.snapshotDirectory(repo, commit: $0.value))?.isDirectory == true }
+            .map { (name: $0.key, commit: $0.value) }
+            .sorted { $0.name < $1.name }
+    }
+
+    /// The view of a commit whose snapshot is present; built off the event loops when not cached.
+    func view(_ repo: RepoRef, commit: String) async throws -> CommitView? {
+        let key = repo.cacheFolderName + "/" + commit
+        let snapPath = store.snapshotDirectory(repo, commit: commit)
+        let manifestPath = store.manifestPath(repo, commit: commit)
+        guard let snapStamp = PosixFS.stamp(snapPath), snapStamp.isDirectory else {
+            views.withLock { _ = $0.removeValue(forKey: key) }
+            return nil
+        }
+        let manifestStamp = PosixFS.stamp(manifestPath)
+        let now = Date().timeIntervalSince1970
+        if let hit = views.withLock({ $0[key] }), hit.snapshot == snapStamp, hit.manifest == manifestStamp,
+           manifestStamp != nil || now - hit.builtAt < fallbackTTL {
+            return hit.view
+        }
+        let store = self.store
+        let built = try await NIOThreadPool.singleton.runIfActive {
+            CommitView.build(store: store, repo: repo, commit: commit)
+        }
+        guard let built else { return nil }
+        views.withLock { cache in
+            if cache.count >= maxViews, cache[key] == nil {
+                // Drop the oldest half: a crude LRU that keeps the bookkeeping O(1) per hit.
+                let old = cache.sorted { $0.value.builtAt < $1.value.builtAt }.prefix(maxViews / 2)
+                for (k, _) in old { cache.removeValue(forKey: k) }
+            }
+            cache[key] = CachedView(snapshot: snapStamp, manifest: manifestStamp, builtAt: now, view: built)
+        }
+        return built
+    }
+
+    func invalidate(_ repo: RepoRef, commit: String) {
+        _ = views.withLock { $0.removeValue(forKey: repo.cacheFolderName + "/" + commit) }
+    }
+}

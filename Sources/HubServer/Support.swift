@@ -1,0 +1,186 @@
+internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
+/// A value behind a lock, for the few caches the server shares between requests.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}
+
+/// What `stat` says about a path, enough to notice that it changed.
+struct FileStamp: Hashable, Sendable {
+    var device: UInt64
+    var inode: UInt64
+    var size: Int64
+    var mtimeSeconds: Int
+    var mtimeNanoseconds: Int
+    var isDirectory: Bool
+    var isRegularFile: Bool
+    var isSymlink: Bool
+
+    var modificationTime: Double { Double(mtimeSeconds) + Double(mtimeNanoseconds) / 1e9 }
+}
+
+/// Thin POSIX helpers the store layer does not offer: stamps, `realpath`, directory walks without
+/// following links.
+enum PosixFS {
+    /// `stat` (following links) or `lstat`.
+    static func stamp(_ path: String, followLinks: Bool = true) -> FileStamp? {
+        var st = stat()
+        let rc = followLinks ? stat(path, &st) : lstat(path, &st)
+        guard rc == 0 else { return nil }
+        let fmt = st.st_mode & S_IFMT
+        #if canImport(Darwin)
+        let secs = Int(st.st_mtimespec.tv_sec), nsecs = Int(st.st_mtimespec.tv_nsec)
+        #else
+        let secs = Int(st.st_mtim.tv_sec), nsecs = Int(st.st_mtim.tv_nsec)
+        #endif
+        return FileStamp(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
+                         mtimeSeconds: secs, mtimeNanoseconds: nsecs,
+                         isDirectory: fmt == S_IFDIR, isRegularFile: fmt == S_IFREG, isSymlink: fmt == S_IFLNK)
+    }
+
+    /// The canonical absolute path with every symlink resolved, or nil.
+    static func realPath(_ path: String) -> String? {
+        guard let p = realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
+    /// Names in a directory (without `.`/`..`), unsorted; empty when it cannot be read.
+    static func names(in dir: String) -> [String] {
+        guard let d = opendir(dir) else { return [] }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let ent = readdir(d) {
+            let name = withUnsafePointer(to: ent.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if name == "." || name == ".." { continue }
+            out.append(name)
+        }
+        return out
+    }
+}
+
+enum HexText {
+    /// True for a lowercase hex string of 40 (git sha1) or 64 (sha256) digits: the only blob names served.
+    static func isEtag(_ s: String) -> Bool {
+        let n = s.utf8.count
+        return (n == 40 || n == 64) && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+    }
+
+    static func bytes(_ hex: String) -> [UInt8]? {
+        let u = Array(hex.utf8)
+        guard u.count % 2 == 0 else { return nil }
+        func v(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 48...57: return c - 48
+            case 97...102: return c - 87
+            case 65...70: return c - 55
+            default: return nil
+            }
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(u.count / 2)
+        var i = 0
+        while i < u.count {
+            guard let h = v(u[i]), let l = v(u[i + 1]) else { return nil }
+            out.append(h << 4 | l)
+            i += 2
+        }
+        return out
+    }
+}
+
+/// Paths compared by their UTF-8 bytes: every path below a folder `d` sorts between `d/` and `d0`.
+@inline(__always)
+func utf8Less(_ a: String, _ b: String) -> Bool {
+    a.utf8.lexicographicallyPrecedes(b.utf8)
+}
+
+enum HubDate {
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, the only shape the client's date parser accepts.
+    static func format(_ unixTime: Double) -> String {
+        var t = time_t(unixTime.rounded(.down))
+        var tmv = tm()
+        gmtime_r(&t, &tmv)
+        let ms = Int((unixTime - unixTime.rounded(.down)) * 1000) % 1000
+        func pad(_ v: Int32, _ w: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, w - s.count)) + s
+        }
+        return "\(pad(tmv.tm_year + 1900, 4))-\(pad(tmv.tm_mon + 1, 2))-\(pad(tmv.tm_mday, 2))T"
+            + "\(pad(tmv.tm_hour, 2)):\(pad(tmv.tm_min, 2)):\(pad(tmv.tm_sec, 2)).\(pad(Int32(ms), 3))Z"
+    }
+}
+
+enum Base64URL {
+    static func encode(_ text: String) -> String {
+        Data(text.utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ text: String) -> String? {
+        var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while s.count % 4 != 0 { s += "=" }
+        guard let d = Data(base64Encoded: s) else { return nil }
+        return String(data: d, encoding: .utf8)
+    }
+}
+
+/// Opens once; waiters resume when it opens (or when their own deadline passes).
+final class Latch: Sendable {
+    private let state = Locked<(isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func open() {
+        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.isOpen = true
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for w in waiters { w.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                if s.isOpen { return true }
+                s.waiters.append(c)
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+
+    /// Waits until the latch opens, but at most `limit`.
+    func wait(atMost limit: Duration) async {
+        if state.withLock({ $0.isOpen }) { return }
+        let once = Locked(false)
+        @Sendable func claim() -> Bool { once.withLock { done in defer { done = true }; return !done } }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            Task {
+                await self.wait()
+                if claim() { c.resume() }
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                if claim() { c.resume() }
+            }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import HubCore
+import HubServer
+import HubStore
+import HubSync
+import Logging
+
+/// `hubmirror serve`: the Hub HTTP API over the store (Docs/serve.md).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the store over the Hugging Face Hub HTTP API.",
+        discussion: """
+            Clients download with HF_ENDPOINT=http://HOST:PORT (huggingface_hub, `hf download`) or use the \
+            server as another mirror's upstream. Private and gated repos are only served with a bearer \
+            token listed in --tokens. Prints `listening on http://HOST:PORT` once ready; SIGTERM or \
+            SIGINT shut it down gracefully.
+            """
+    )
+
+    @Option(name: .customLong("cache-dir"), help: ArgumentHelp(
+        "The huggingface_hub cache to serve (default: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub).",
+        valueName: "dir"))
+    var cacheDir: String?
+
+    @Option(help: ArgumentHelp("Address to listen on.", valueName: "host"))
+    var host: String = "127.0.0.1"
+
+    @Option(help: ArgumentHelp("Port to listen on; 0 picks a free port (printed on start).", valueName: "port"))
+    var port: Int = 8080
+
+    @Option(name: .customLong("tokens"), help: ArgumentHelp(
+        "File of bearer tokens allowed to read private and gated repos: one per line, '#' starts a comment line.",
+        valueName: "file"))
+    var tokensFile: String?
+
+    @Option(name: .customLong("allow"), help: ArgumentHelp(
+        "Serve only repos matching this glob (repeatable): 'acme/*' matches any type, 'datasets/acme/*' only datasets. Others look like missing repos.",
+        valueName: "repo-glob"))
+    var allow: [String] = []
+
+    @Option(name: .customLong("page-size"), help: ArgumentHelp("Entries per tree listing page.", valueName: "n"))
+    var pageSize: Int = 1000
+
+    @Option(help: ArgumentHelp("Pull repos and revisions the store lacks from this Hub endpoint.", valueName: "url"))
+    var upstream: String?
+
+    @Option(help: ArgumentHelp("Token for --upstream (default: HF_TOKEN, then the token file).", valueName: "token"))
+    var token: String?
+
+    @Option(name: .customLong("public-url"), help: ArgumentHelp(
+        "Base URL clients reach the server at, for absolute links behind a proxy (default: http:// + the request's Host).",
+        valueName: "url"))
+    var publicURL: String?
+
+    func makeConfiguration() throws -> HubServerConfiguration {
+        let dir = cacheDir.map(HFEnvironment.absolute) ?? HFEnvironment.hubCache
+        let config = HubServerConfiguration(
+            cacheDirectory: dir,
+            host: host,
+            port: port,
+            tokens: try tokensFile.map(HubServerConfiguration.loadTokens(file:)) ?? [],
+            allow: allow,
+            pageSize: pageSize,
+            publicURL: publicURL
+        )
+        try config.validate()
+        return config
+    }
+
+    /// The pull-through fetcher for `--upstream`, nil without it.
+    func makePullThroughFetcher(cacheDirectory: String) throws -> (any PullThroughFetcher)? {
+        guard let upstream else { return nil }
+        var e = upstream
+        while e.hasSuffix("/") { e.removeLast() }
+        guard e.hasPrefix("http://") || e.hasPrefix("https://"), URLComponents(string: e)?.host != nil else {
+            throw HubError(.usage, "--upstream must be an http(s) URL, not '\(upstream)'")
+        }
+        return UpstreamSyncFetcher(endpoint: e, token: HFEnvironment.token(explicit: token), cacheDirectory: cacheDirectory)
+    }
+
+    func run() async throws {
+        do {
+            let config = try makeConfiguration()
+            let fetcher = try makePullThroughFetcher(cacheDirectory: config.cacheDirectory)
+            let server = HubServer(configuration: config, pullThrough: fetcher, logger: Logger(label: "hubmirror.serve"))
+            try await server.run { address in
+                // Tests and scripts wait for this exact line (Console.out writes unbuffered).
+                Console.out("listening on \(address.url)")
+            }
+        } catch let e as HubError {
+            Console.error(e.message)
+            throw ExitCode(e.exitCode)
+        }
+    }
+}
+
+/// Pull-through for `serve --upstream`: a missing repo or revision is synced from upstream into the
+/// served store by the same verified transfer engine as `hubmirror sync`, then served.
+struct UpstreamSyncFetcher: PullThroughFetcher {
+    let endpoint: String
+    let token: String?
+    let cacheDirectory: String
+
+    func ensure(repo: RepoRef, revision: String) async throws -> String {
+        let request = SyncRequest(repo: repo, revision: revision, endpoint: endpoint, token: token,
+                                  location: .cache(cacheDirectory))
+        // The engine blocks its thread; keep it off the server's executors.
+        return try await withCheckedThrowingContinuation { (c: CheckedContinuation<String, any Error>) in
+            let t = Thread {
+                do {
+                    let (result, _) = try Syncer(request: request, logger: Logger(label: "hubmirror.pull")).sync()
+                    c.resume(returning: result.commit)
+                } catch {
+                    c.resume(throwing: error)
+                }
+            }
+            t.start()
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import HubCore
+import HubServer
+import HubStore
+import Testing
+
+@Suite("Health, metrics, lifecycle", .timeLimit(.minutes(2)))
+struct OperationsTests {
+    @Test("healthz and Prometheus metrics")
+    func healthAndMetrics() async throws {
+        let cache = try Fixture.standard()
+        try await withServer(cache, configure: { $0.storeStatsInterval = .seconds(3600) }) { s in
+            let h = try await http(s.url + "/healthz")
+            #expect(h.status == 200 && h.text == "ok")
+            _ = try await http(s.url + "/acme/tiny/resolve/main/model.bin")
+            _ = try await http(s.url + "/acme/tiny/resolve/main/nope")
+            _ = try await http(s.url + "/api/models/acme/gated")
+            let m = try await http(s.url + "/metrics")
+            #expect(m.status == 200)
+            #expect(m.header("Content-Type")?.hasPrefix("text/plain") == true)
+            let t = m.text
+            #expect(t.contains(#"hubmirror_http_requests_total{route="resolve",method="GET",status="200"} 1"#), "\(t)")
+            #expect(t.contains(#"hubmirror_http_requests_total{route="resolve",method="GET",status="404"} 1"#))
+            #expect(t.contains(#"hubmirror_http_requests_total{route="healthz",method="GET",status="200"} 1"#))
+            #expect(t.contains(#"hubmirror_http_errors_total{route="resolve",error="EntryNotFound"} 1"#))
+            #expect(t.contains(#"hubmirror_http_errors_total{route="repo_info",error="GatedRepo"} 1"#))
+            #expect(t.contains(#"hubmirror_http_response_body_bytes_total{route="resolve"} "#))
+            #expect(t.contains("hubmirror_http_request_duration_seconds_bucket"))
+            #expect(t.contains("hubmirror_http_requests_in_flight"))
+            // The store gauges are filled by the first scan, before the first scrape is answered.
+            let repos = t.split(separator: "\n").first { $0.hasPrefix("hubmirror_store_repos ") }
+            #expect(Double(repos?.split(separator: " ").last ?? "") == 6)
+            let bytes = t.split(separator: "\n").first { $0.hasPrefix("hubmirror_store_size_bytes ") }
+            #expect(Double(bytes?.split(separator: " ").last ?? "0") ?? 0 > 0)
+        }
+    }
+
+    @Test("Cancelling the serving task shuts the server down and frees the port")
+    func shutdown() async throws {
+        let cache = try Fixture.standard()
+        var config = HubServerConfiguration(cacheDirectory: cache.root, port: 0, accessLog: false)
+        config.storeStatsInterval = .seconds(3600)
+        let s = try await TestServer.start(config)
+        #expect(try await http(s.url + "/healthz").status == 200)
+        await s.stop()
+        await #expect(throws: (any Error).self) { try await http(s.url + "/healthz") }
+    }
+
+    @Test("Configuration is validated")
+    func validation() throws {
+        let cache = try TestCache()
+        #expect(throws: HubError.self) { try HubServerConfiguration(cacheDirectory: cache.root + "/nope").validate() }
+        #expect(throws: HubError.self) { try HubServerConfiguration(cacheDirectory: cache.root, port: 70000).validate() }
+        #expect(throws: HubError.self) { try HubServerConfiguration(cacheDirectory: cache.root, pageSize: 0).validate() }
+        #expect(throws: HubError.self) { try HubServerConfiguration(cacheDirectory: cache.root, publicURL: "mirror.example").validate() }
+        try HubServerConfiguration(cacheDirectory: cache.root, publicURL: "https://mirror.example/hf").validate()
+    }
+}
+
+/// A fetcher that publishes fixture repos into the test cache when asked, optionally held until
+/// released, counting its calls.
+actor FakeFetcher: PullThroughFetcher {
+    let cache: TestCache
+    var calls: [String] = []
+    private var gate: CheckedContinuation<Void, Never>?
+    private var held: Bool
+
+    init(cache: TestCache, held: Bool = false) {
+        self.cache = cache
+        self.held = held
+    }
+
+    func release() {
+        held = false
+        gate?.resume()
+        gate = nil
+    }
+
+    nonisolated func ensure(repo: RepoRef, revision: String) async throws -> String {
+        try await fetch(repo: repo, revision: revision)
+    }
+
+    private func fetch(repo: RepoRef, revision: String) async throws -> String {
+        calls.append("\(repo)@\(revision)")
+        if held { await withCheckedContinuation { gate = $0 } }
+        switch (repo.id.description, revision) {
+        case ("up/model", "main"), ("up/model", Fixture.main):
+            try cache.add(repo, commit: Fixture.main, files: Fixture.files, refs: ["main"])
+            return Fixture.main
+        case ("acme/tiny", Fixture.main):
+            try cache.add(repo, commit: Fixture.main, files: Fixture.files)
+            return Fixture.main
+        case ("up/gated", _):
+            try cache.add(repo, commit: Fixture.main, files: Fixture.dataFiles, refs: ["main"])
+            try cache.setInfo(RepoInfo(repo: repo, gated: "auto"))
+            return Fixture.main
+        case ("up/flaky", _):
+            throw HubError(.network, "connection reset by upstream")
+        case (_, "nope"):
+            throw HubError(.revisionNotFound, "no such revision upstream")
+        default:
+            throw HubError(.repoNotFound, "no such repo upstream")
+        }
+    }
+}
+
+@Suite("Pull-through", .timeLimit(.minutes(2)))
+struct PullThroughTests {
+    @Test("Missing repos and revisions are fetched once, then served; upstream errors map to Hub errors")
+    func pull() async throws {
+        let cache = try Fixture.standard()
+        let fetcher = FakeFetcher(cache: cache)
+        try await withServer(cache, configure: { $0.allow = ["up/*", "acme/*"] }, pullThrough: fetcher) { s in
+            let info = try await http(s.url + "/api/models/up/model/revision/main")
+            #expect(info.status == 200, "\(info)")
+            #expect(info.object["sha"] as? String == Fixture.main)
+            #expect(try await http(s.url + "/up/model/resolve/main/README.md").text == "# tiny\n")
+            #expect(await fetcher.calls == ["up/model@main"], "served from the store after the first fetch")
+
+            // A file of the manifest that the filtered snapshot lacks is completed on demand.
+            let extra = try await http(s.url + "/acme/tiny/resolve/main/extra/not-synced.bin")
+            #expect(extra.status == 200)
+            #expect(await fetcher.calls.last == "acme/tiny@\(Fixture.main)")
+
+            expectHubError(try await http(s.url + "/api/models/up/missing"), 401, "RepoNotFound")
+            expectHubError(try await http(s.url + "/acme/tiny/resolve/nope/README.md"), 404, "RevisionNotFound")
+            let flaky = try await http(s.url + "/api/models/up/flaky/revision/main")
+            #expect(flaky.status == 503)
+            #expect(flaky.header("Retry-After") != nil)
+            // Gated upstream: fetched, then refused without a token.
+            expectHubError(try await http(s.url + "/up/gated/resolve/main/train.csv"), 403, "GatedRepo")
+            #expect(try await http(s.url + "/up/gated/resolve/main/train.csv", headers: ["Authorization: Bearer sekrit-token"]).status == 200)
+            // Not allowed: never fetched.
+            expectHubError(try await http(s.url + "/api/models/other/model"), 401, "RepoNotFound")
+            #expect(await !fetcher.calls.contains { $0.hasPrefix("other/") })
+        }
+    }
+
+    @Test("A HEAD does not wait past its budget: 503 + Retry-After, the fetch goes on")
+    func headBudget() async throws {
+        let cache = try Fixture.standard()
+        let fetcher = FakeFetcher(cache: cache, held: true)
+        try await withServer(cache, configure: { $0.pullThroughHeadWait = .milliseconds(300) }, pullThrough: fetcher) { s in
+            let url = s.url + "/up/model/resolve/main/README.md"
+            let h = try await http(url, method: "HEAD")
+            #expect(h.status == 503)
+            #expect(h.header("Retry-After") == "5")
+            let h2 = try await http(url, method: "HEAD")
+            #expect(h2.status == 503)
+            #expect(await fetcher.calls == ["up/model@main"], "one fetch, joined by the retry")
+            await fetcher.release()
+            let g = try await http(url)
+            #expect(g.status == 200)
+            #expect(g.text == "# tiny\n")
+        }
+    }
+}
