@@ -214,7 +214,7 @@ def main():
                     times[name].append(dt)
                     if name.startswith("hubmirror"):
                         rss.append(maxrss)
-                log(f"round {r + 1}: {name}: {dt:.2f} s")
+                log(f"round {r + 1}: {name}: {dt:.2f} s, peak RSS {maxrss / 1024:.1f} MiB")
         at_kill, run2, refetched = resume_figure(a.bindir, endpoint, repo, total, a.work) if "hubmirror (verified)" in tools else (0, 0, 0)
         rate_line = ""
         if "hubmirror (verified)" in tools:

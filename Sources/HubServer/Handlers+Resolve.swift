@@ -70,7 +70,7 @@ extension Handlers {
         let r = Int(range!.lowerBound)...Int(range!.upperBound)
         let body: ResponseBody
         do {
-            body = try await state.fileIO.loadFile(path: blob, range: r, context: context, chunkLength: 512 * 1024)
+            body = try await state.fileIO.loadFile(path: blob, range: r, context: context, chunkLength: 2 << 20)
         } catch {
             throw HubHTTPError.notFound("blob vanished while serving")
         }
