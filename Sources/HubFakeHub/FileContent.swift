@@ -1,4 +1,5 @@
 import Foundation
+import HubCore
 import HubDigest
 
 #if canImport(Glibc)
@@ -196,17 +197,6 @@ enum ContentHashes {
     }
 }
 
-/// A value behind a lock.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}
 
 /// An error of the fake hub itself (bad setup, timeouts while waiting for requests).
 public struct FakeHubError: Error, CustomStringConvertible, Sendable {

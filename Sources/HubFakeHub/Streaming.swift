@@ -1,3 +1,4 @@
+import HubCore
 import HTTPTypes
 import Hummingbird
 import NIOCore

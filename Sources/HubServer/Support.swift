@@ -1,23 +1,11 @@
 internal import Foundation
+internal import HubCore
 #if canImport(Glibc)
 internal import Glibc
 #elseif canImport(Darwin)
 internal import Darwin
 #endif
 
-/// A value behind a lock, for the few caches the server shares between requests.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) { self.value = value }
-
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}
 
 /// What `stat` says about a path, enough to notice that it changed.
 struct FileStamp: Hashable, Sendable {
