@@ -106,6 +106,37 @@ import Testing
         }
     }
 
+    @Test func sigtermStopsCleanlyWithExit130AndKeepsPartialData() async throws {
+        try await FakeHub.withHub { hub in
+            let tmp = TempDir()
+            let size: Int64 = 16 << 20
+            let commit = try hub.commit(Self.repo, files: ["w.bin": .pattern(seed: 12, size: size, lfs: true)])
+            _ = hub.addFault(FakeHub.FaultRule(.hub, match: .file("w.bin"), times: 1000, action: .trickle(bytesPerSecond: 2 << 20)))
+            let p = try hubmirror(["sync", "acme/resume", "--endpoint", hub.endpoint, "--cache-dir", tmp.path, "--json", "--chunk-size", "1M"])
+            let lines = Lines((p.standardOutput as! Pipe).fileHandleForReading)
+            let sawError: Bool = await withCheckedContinuation { c in
+                Thread {
+                    var signalled = false
+                    var error = false
+                    while let l = lines.next() {
+                        if !signalled && l.contains("\"journaled\"") { kill(p.processIdentifier, SIGTERM); signalled = true }
+                        if l.contains("\"event\":\"error\"") && l.contains("interrupted") { error = true }
+                    }
+                    p.waitUntilExit()
+                    c.resume(returning: error)
+                }.start()
+            }
+            #expect(p.terminationReason == .exit && p.terminationStatus == 130)
+            #expect(sawError, "an error event of kind interrupted")
+            let target = CacheStore(root: tmp.path).target(Self.repo)
+            let etag = try #require(hub.files(Self.repo, commit)["w.bin"]).sha256
+            #expect(FS.fileSize(target.partialDirectory + "/\(etag).part") == size, "partial file kept")
+            let journal = String(decoding: FS.readFile(target.partialDirectory + "/\(etag).journal") ?? [], as: UTF8.self)
+            #expect((ResumeJournal.parse(journal, etag: etag, size: size)?.totalBytes ?? 0) > 0, "journal kept")
+            #expect(CacheStore(root: tmp.path).readRef(Self.repo, revision: "main") == nil)
+        }
+    }
+
     @Test func exitCodesAreDistinctAndMessagesNameTheCulprit() async throws {
         try await FakeHub.withHub { hub in
             let tmp = TempDir()
