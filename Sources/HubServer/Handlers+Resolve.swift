@@ -68,6 +68,19 @@ extension Handlers {
             return Response(status: status, headers: headers, body: empty)
         }
         let r = Int(range!.lowerBound)...Int(range!.upperBound)
+        if r.count >= 64 << 10 {
+            // Large bodies go out with sendfile (Sendfile.swift); the marker stands for the file range.
+            let marker = Sendfile.marker(for: .init(path: blob, start: range!.lowerBound, endExclusive: range!.upperBound + 1))
+            return Response(status: status, headers: headers, body: ResponseBody(contentLength: r.count) { writer in
+                do {
+                    try await writer.write(marker)
+                } catch {
+                    Sendfile.cancel(marker)
+                    throw error
+                }
+                try await writer.finish(nil)
+            })
+        }
         let body: ResponseBody
         do {
             body = try await state.fileIO.loadFile(path: blob, range: r, context: context, chunkLength: 2 << 20)

@@ -137,8 +137,10 @@ struct TallyingWriter: ResponseBodyWriter {
     let tally: ByteTally
 
     mutating func write(_ buffer: ByteBuffer) async throws {
+        // A sendfile marker stands for the file range it names.
+        let bytes = Sendfile.length(ofMarker: buffer) ?? Int64(buffer.readableBytes)
         try await inner.write(buffer)
-        tally.count += Int64(buffer.readableBytes)
+        tally.count += bytes
     }
 
     consuming func finish(_ trailingHeaders: HTTPFields?) async throws {

@@ -38,6 +38,7 @@ public struct HubServer: Sendable {
         let config = configuration
         let app = Application(
             responder: HubResponder(state: state),
+            server: .http1(configuration: .init(additionalChannelHandlers: [SendfileHandler()])),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: nil),
             onServerRunning: { channel in
                 let address = HubServerAddress(host: config.host, port: channel.localAddress?.port ?? config.port)
