@@ -146,3 +146,41 @@ def test_serve_pull_through_fetches_from_upstream_on_first_request(demo_hub, tmp
     finally:
         p.terminate()
         assert p.wait(timeout=15) == 0
+
+
+def test_served_large_files_and_ranges_are_byte_exact(demo_hub, tmp_path):
+    """Files of 64 KiB and more leave `serve` through sendfile; every range must still be exact."""
+    import urllib.request
+    store = str(tmp_path / "store")
+    hubmirror("sync", "acme/tiny-model", "--endpoint", demo_hub, "--cache-dir", store)
+    p = subprocess.Popen([os.path.join(BIN, "hubmirror"), "serve", "--cache-dir", store, "--port", "0"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        mirror = p.stdout.readline().strip()[len("listening on "):]
+        snap = os.path.join(store, "models--acme--tiny-model", "snapshots")
+        data = open(os.path.join(snap, os.listdir(snap)[0], "model.safetensors"), "rb").read()
+        assert len(data) > 1 << 20
+        url = f"{mirror}/acme/tiny-model/resolve/main/model.safetensors"
+
+        def get(rng=None):
+            req = urllib.request.Request(url, headers={"Range": rng} if rng else {})
+            with urllib.request.urlopen(req) as r:
+                return r.status, r.headers, r.read()
+
+        status, headers, body = get()
+        assert status == 200 and body == data and int(headers["Content-Length"]) == len(data)
+        n = len(data)
+        for rng, want in [("bytes=0-99999", data[:100000]), ("bytes=100000-", data[100000:]),
+                          (f"bytes=-{70000}", data[-70000:]), (f"bytes=1000-{n + 500}", data[1000:]),
+                          ("bytes=65536-1114111", data[65536:1114112])]:
+            status, headers, body = get(rng)
+            assert status == 206 and body == want, rng
+            assert int(headers["Content-Length"]) == len(want)
+        # Many at once, interleaved.
+        import concurrent.futures as cf
+        with cf.ThreadPoolExecutor(8) as ex:
+            bodies = list(ex.map(lambda i: get(f"bytes={i * 4096}-")[2], range(16)))
+        assert all(b == data[i * 4096:] for i, b in enumerate(bodies))
+    finally:
+        p.terminate()
+        assert p.wait(timeout=15) == 0
