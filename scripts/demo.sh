@@ -14,7 +14,8 @@ CACHE="$OUT/hub"
 
 "$BIN/hubmirror-fakehub" --demo --port 0 >"$OUT/fakehub.out" 2>"$OUT/fakehub.log" &
 HUB_PID=$!
-trap 'kill $HUB_PID 2>/dev/null || true' EXIT
+SERVE_PID=
+trap 'kill $HUB_PID $SERVE_PID 2>/dev/null || true' EXIT
 until grep -q '^listening on ' "$OUT/fakehub.out" 2>/dev/null; do
   kill -0 $HUB_PID 2>/dev/null || { cat "$OUT/fakehub.log"; exit 1; }
   sleep 0.1
@@ -44,3 +45,14 @@ for name in sorted(os.listdir(path)):
 info = scan_cache_dir(os.environ["HF_HUB_CACHE"])
 print(f"  scan_cache_dir: {len(info.repos)} repos, {info.size_on_disk} bytes, warnings: {info.warnings or 'none'}")
 PY
+
+say "hubmirror serve: the mirror answers the Hub API; the official 'hf download' reads from it"
+"$BIN/hubmirror" serve --cache-dir "$CACHE" --port 0 >"$OUT/serve.out" 2>"$OUT/serve.log" &
+SERVE_PID=$!
+until grep -q '^listening on ' "$OUT/serve.out" 2>/dev/null; do
+  kill -0 $SERVE_PID 2>/dev/null || { cat "$OUT/serve.log"; exit 1; }
+  sleep 0.1
+done
+MIRROR=$(sed -n 's/^listening on //p' "$OUT/serve.out" | head -1)
+HF_ENDPOINT="$MIRROR" HF_HUB_DISABLE_TELEMETRY=1 HF_HUB_CACHE="$OUT/client-cache" HF_HUB_DISABLE_PROGRESS_BARS=1 .venv/bin/hf download acme/tiny-model --local-dir "$OUT/from-mirror" >/dev/null 2>&1
+(cd "$OUT/from-mirror" && find . -path ./.cache -prune -o -type f -print | sort | sed 's/^/  /')
