@@ -27,7 +27,7 @@ extension TreeEntry {
     /// The manifest entry for a file, after checking everything that later becomes a file name.
     func manifestEntry(repo: RepoRef) throws -> ManifestEntry {
         try RemotePath.validate(path, repo: repo.description)
-        guard isHex(oid, count: 40) else {
+        guard HexDigits.isLowercase(oid, count: 40) else {
             throw HubError(.protocolViolation, "\(repo): tree entry \(path.debugDescription) has a malformed oid \(oid.debugDescription)")
         }
         guard let size, size >= 0 else {
@@ -35,16 +35,11 @@ extension TreeEntry {
         }
         var lfsInfo: LFSInfo? = nil
         if let lfs {
-            guard isHex(lfs.oid, count: 64) else {
+            guard HexDigits.isLowercase(lfs.oid, count: 64) else {
                 throw HubError(.protocolViolation, "\(repo): LFS entry \(path.debugDescription) has a malformed sha256 \(lfs.oid.debugDescription)")
             }
             lfsInfo = LFSInfo(sha256: lfs.oid, size: lfs.size, pointerSize: lfs.pointerSize ?? 0)
         }
         return ManifestEntry(path: path, size: lfsInfo?.size ?? size, blobID: oid, lfs: lfsInfo)
     }
-}
-
-/// True for exactly `count` lowercase hex digits.
-func isHex(_ s: String, count: Int) -> Bool {
-    s.utf8.count == count && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
 }

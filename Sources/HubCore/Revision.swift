@@ -5,7 +5,7 @@ public enum Revision {
 
     /// True for a full commit id: exactly 40 lowercase hex digits (the client's fast paths test this).
     public static func isCommitSHA(_ text: String) -> Bool {
-        text.utf8.count == 40 && text.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+        HexDigits.isLowercase(text, count: 40)
     }
 
     /// Validates a revision name given by a user: no empty, `.`/`..` segments, NUL, backslash or control

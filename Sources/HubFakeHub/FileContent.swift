@@ -61,16 +61,7 @@ extension FakeHub {
                 let fd = open(path, O_RDONLY)
                 guard fd >= 0 else { throw FakeHubError("cannot open '\(path)': errno \(errno)") }
                 defer { close(fd) }
-                var done = 0
-                while done < buffer.count {
-                    let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw FakeHubError("cannot read '\(path)': errno \(errno)")
-                    }
-                    if n == 0 { throw FakeHubError("'\(path)' is shorter than expected (changed on disk?)") }
-                    done += n
-                }
+                try ContentReader.readFully(fd: fd, path: path, at: offset, into: buffer)
             }
         }
 
@@ -143,6 +134,11 @@ final class ContentReader: @unchecked Sendable {
 
     func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws {
         guard case .file(let path) = content else { return try content.read(at: offset, into: buffer) }
+        try Self.readFully(fd: fd, path: path, at: offset, into: buffer)
+    }
+
+    /// Fills `buffer` from `offset` of an open file, retrying short reads and EINTR.
+    static func readFully(fd: Int32, path: String, at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws {
         var done = 0
         while done < buffer.count {
             let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))

@@ -10,10 +10,7 @@ internal import Darwin
 
 enum HexText {
     /// True for a lowercase hex string of 40 (git sha1) or 64 (sha256) digits: the only blob names served.
-    static func isEtag(_ s: String) -> Bool {
-        let n = s.utf8.count
-        return (n == 40 || n == 64) && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
-    }
+    static func isEtag(_ s: String) -> Bool { HexDigits.isContentHash(s) }
 
     static func bytes(_ hex: String) -> [UInt8]? {
         let u = Array(hex.utf8)

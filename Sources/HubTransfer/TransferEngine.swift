@@ -699,9 +699,7 @@ public enum ETag {
     }
 
     /// True for a git sha1 or sha256 in hex: the only ETags that name content.
-    public static func isContentHash(_ v: String) -> Bool {
-        (v.utf8.count == 40 || v.utf8.count == 64) && v.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
-    }
+    public static func isContentHash(_ v: String) -> Bool { HexDigits.isContentHash(v) }
 }
 
 /// `Content-Range: bytes a-b/total`.

@@ -60,12 +60,7 @@ struct StoreOptions: ParsableArguments {
     }
 
     func endpointURL() throws -> String {
-        var e = endpoint ?? HFEnvironment.endpoint
-        while e.hasSuffix("/") { e.removeLast() }
-        guard e.hasPrefix("http://") || e.hasPrefix("https://"), URLComponents(string: e)?.host != nil else {
-            throw HubError(.usage, "--endpoint must be an http(s) URL, not '\(e)'")
-        }
-        return e
+        try HFEnvironment.endpointURL(endpoint ?? HFEnvironment.endpoint, option: "--endpoint")
     }
 }
 

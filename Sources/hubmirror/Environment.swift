@@ -40,6 +40,16 @@ enum HFEnvironment {
         return t.isEmpty ? nil : t
     }
 
+    /// An http(s) endpoint URL without trailing slashes, or a usage error naming `option`.
+    static func endpointURL(_ text: String, option: String) throws -> String {
+        var e = text
+        while e.hasSuffix("/") { e.removeLast() }
+        guard e.hasPrefix("http://") || e.hasPrefix("https://"), URLComponents(string: e)?.host != nil else {
+            throw HubError(.usage, "\(option) must be an http(s) URL, not '\(text)'")
+        }
+        return e
+    }
+
     static func expand(_ p: String) -> String {
         if p == "~" { return home }
         if p.hasPrefix("~/") { return home + p.dropFirst(1) }

@@ -72,12 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
     /// The pull-through fetcher for `--upstream`, nil without it.
     func makePullThroughFetcher(cacheDirectory: String) throws -> (any PullThroughFetcher)? {
         guard let upstream else { return nil }
-        var e = upstream
-        while e.hasSuffix("/") { e.removeLast() }
-        guard e.hasPrefix("http://") || e.hasPrefix("https://"), URLComponents(string: e)?.host != nil else {
-            throw HubError(.usage, "--upstream must be an http(s) URL, not '\(upstream)'")
-        }
-        return UpstreamSyncFetcher(endpoint: e, token: HFEnvironment.token(explicit: token), cacheDirectory: cacheDirectory)
+        return UpstreamSyncFetcher(endpoint: try HFEnvironment.endpointURL(upstream, option: "--upstream"), token: HFEnvironment.token(explicit: token), cacheDirectory: cacheDirectory)
     }
 
     func run() async throws {
