@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "HubSync", dependencies: ["HubCore", "HubAPI", "HubStore", "HubTransfer", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         // `hubmirror serve`: the Hub API over the store (Hummingbird 2).
         .target(name: "HubServer", dependencies: [
-            "HubCore", "HubStore", "HubSync", "HubDigest",
+            "HubCore", "HubStore", "HubSync", "HubDigest", "HubAPI", "HubHTTP", "HubTransfer",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),

@@ -98,6 +98,22 @@ public final class FakeHub: Sendable {
         }
     }
 
+    /// Ends every stalled response now (its connection is closed, so the client sees a short body);
+    /// returns how many there were.
+    @discardableResult
+    public func releaseStalls() -> Int {
+        let stalled = state.withLock { s -> [any Channel] in
+            let c = Array(s.stalled.values)
+            s.stalled = [:]
+            return c
+        }
+        for channel in stalled { channel.close(promise: nil) }
+        return stalled.count
+    }
+
+    /// The number of responses stalled right now.
+    public var stalledCount: Int { state.withLock { $0.stalled.count } }
+
     /// Stops both servers: stalled responses are released, open connections closed, and waiters failed.
     public func stop() async {
         let (stalled, waiters) = state.withLock { s -> ([any Channel], [RequestWaiter]) in

@@ -29,7 +29,8 @@ final class CommitView: Sendable {
     let children: [String: [Int]]
     /// Git tree ids of folders, computed from the full manifest when one was saved.
     let treeOIDs: [String: String]
-    /// Files of the commit's saved manifest that this snapshot does not hold.
+    /// Files of the commit's saved manifest that this snapshot does not hold (listed in `items` only
+    /// when the server pulls them through on demand).
     let missingPaths: Set<String>
     /// Unix time the snapshot folder was published.
     let lastModified: Double
@@ -230,8 +231,8 @@ extension CommitView {
     /// Reads a commit of the store. Files are taken from the saved full manifest when there is one,
     /// else from the snapshot folder itself (snapshots written by the official client). Either way a
     /// file counts only if its snapshot entry resolves, through every link, to `blobs/<etag>` of this
-    /// repo with the expected size.
-    static func build(store: CacheStore, repo: RepoRef, commit: String) -> CommitView? {
+    /// repo with the expected size, or, with `listMissing`, if it is in the saved manifest at all.
+    static func build(store: CacheStore, repo: RepoRef, commit: String, listMissing: Bool = false) -> CommitView? {
         let snap = store.snapshotDirectory(repo, commit: commit)
         guard let snapStamp = PosixFS.stamp(snap), snapStamp.isDirectory else { return nil }
         let blobsReal = PosixFS.realPath(store.repoDirectory(repo) + "/blobs")
@@ -251,6 +252,7 @@ extension CommitView {
                     files.append(e)
                 } else {
                     missing.insert(e.path)
+                    if listMissing { files.append(e) }
                 }
             }
             return CommitView(repo: repo, commit: commit, files: files, treeSource: saved.entries,

@@ -19,19 +19,14 @@ extension Handlers {
         let (revision, pathSegments) = try splitRevision(reading.rest, repo: repo, needsPath: true)
         let commit = try await commit(repo, revision: revision)
         let path = try decodePath(pathSegments)
-        var view = try await view(repo, commit)
-        var entry = view.file(at: path)
-        if entry == nil, view.missingPaths.contains(path), state.pull != nil {
-            // In the commit's manifest but outside a filtered snapshot: let the fetcher complete it.
-            _ = try await pullThrough(repo, revision: commit)
-            view = try await self.view(repo, commit)
-            entry = view.file(at: path)
-        }
-        guard let entry else { throw HubHTTPError.entryNotFound(repo, commit: commit, path: path) }
+        let view = try await view(repo, commit)
+        guard let entry = view.file(at: path) else { throw HubHTTPError.entryNotFound(repo, commit: commit, path: path) }
 
         // The only file ever opened: `blobs/<hex etag>` of this repo, a regular file of the right size.
         let blob = state.store.blobPath(repo, etag: entry.etag)
-        guard HexText.isEtag(entry.etag), let st = PosixFS.stamp(blob, followLinks: false), st.isRegularFile, st.size == entry.size else {
+        guard HexText.isEtag(entry.etag) else { throw HubHTTPError.entryNotFound(repo, commit: commit, path: path) }
+        var held = !view.missingPaths.contains(path) && Self.isBlob(blob, size: entry.size)
+        if !held && state.pull == nil {
             state.index.invalidate(repo, commit: commit)
             throw HubHTTPError.entryNotFound(repo, commit: commit, path: path)
         }
@@ -46,7 +41,14 @@ extension Handlers {
         let hideSize = isHead && size > Self.clientSizeCap
         if !hideSize { headers[.xLinkedSize] = String(size) }
 
-        switch ByteRangeRequest.parse(request.headers[.range], size: size) {
+        let status: HTTPResponse.Status
+        let range: ClosedRange<Int64>?
+        var rangeRequest = ByteRangeRequest.parse(request.headers[.range], size: size)
+        if case .partial = rangeRequest, state.cutStreams.wasCut(repo, etag: entry.etag) {
+            // A resumed download could keep bad bytes from a cut stream: make the client start over.
+            rangeRequest = .whole
+        }
+        switch rangeRequest {
         case .unsatisfiable:
             headers[.contentRange] = "bytes */\(size)"
             headers[.contentLength] = "0"
@@ -54,11 +56,39 @@ extension Handlers {
         case .partial(let r):
             headers[.contentRange] = "bytes \(r.lowerBound)-\(r.upperBound)/\(size)"
             headers[.contentLength] = String(r.upperBound - r.lowerBound + 1)
-            return try await fileResponse(.partialContent, headers: headers, blob: blob, range: r)
+            (status, range) = (.partialContent, r)
         case .whole:
             if !hideSize { headers[.contentLength] = String(size) }
-            return try await fileResponse(.ok, headers: headers, blob: blob, range: size > 0 ? 0...(size - 1) : nil)
+            (status, range) = (.ok, size > 0 ? 0...(size - 1) : nil)
         }
+        if !held && !isHead, let pull = state.pull {
+            // Not in the store yet: fetch it (or join the fetch under way). A HEAD is answered from
+            // the manifest alone, so probing a file never starts a download.
+            let (task, progress) = await pull.fetch(repo: repo, commit: commit, entry: entry, metrics: state.metrics)
+            do {
+                if try await Self.value(of: task, waitingAtMost: state.config.pullThroughVerifyWait) != nil {
+                    state.index.invalidate(repo, commit: commit)
+                    held = Self.isBlob(blob, size: size)
+                }
+            } catch {
+                throw Self.upstreamError(error, repo: repo, revision: commit, path: path)
+            }
+            if !held, let range {
+                let cuts = state.cutStreams
+                let stream = PullStream(progress: progress, blob: blob, range: range, size: size, label: "\(repo):\(path)",
+                                        logger: context.logger, onBadBytesSent: { cuts.record(repo, etag: entry.etag) })
+                return Response(status: status, headers: headers, body: ResponseBody(contentLength: range.count) { writer in
+                    try await stream.write(to: &writer)
+                })
+            }
+        }
+        return try await fileResponse(status, headers: headers, blob: blob, range: range)
+    }
+
+    /// True when `path` is a regular file (not a link) of `size` bytes.
+    static func isBlob(_ path: String, size: Int64) -> Bool {
+        guard let st = PosixFS.stamp(path, followLinks: false) else { return false }
+        return st.isRegularFile && st.size == size
     }
 
     func fileResponse(_ status: HTTPResponse.Status, headers: HTTPFields, blob: String, range: ClosedRange<Int64>?) async throws -> Response {

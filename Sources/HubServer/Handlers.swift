@@ -75,7 +75,7 @@ struct Handlers {
     }
 
     /// Checks the caller may see `repo` and finds the commit `revision` names (nil: the default
-    /// revision), pulling it from upstream when that is configured and the store lacks it.
+    /// revision), listing it upstream when that is configured and the store lacks it.
     func commit(_ repo: RepoRef, revision: String?) async throws -> String {
         guard state.policy.isAllowed(repo) else { throw HubHTTPError.repoNotFound(repo.description) }
         if state.index.repoExists(repo) {
@@ -89,48 +89,56 @@ struct Handlers {
         } else if state.pull == nil {
             throw HubHTTPError.repoNotFound(repo.description)
         }
-        let fetched = try await pullThrough(repo, revision: revision ?? Revision.defaultBranch)
+        let listed = try await listUpstream(repo, revision: revision ?? Revision.defaultBranch)
         try checkVisibility(repo)
-        guard let c = state.index.commit(repo, revision: fetched) else {
-            throw HubHTTPError(status: .badGateway, code: nil, message: "upstream fetch of \(repo) did not publish commit \(fetched)")
+        guard let c = state.index.commit(repo, revision: listed) else {
+            throw HubHTTPError(status: .badGateway, code: nil, message: "upstream listing of \(repo) did not record commit \(listed)")
         }
         return c
     }
 
-    /// Waits for the pull-through fetch of `repo@revision`; a HEAD waits at most
-    /// `pullThroughHeadWait`, then gets `503` + `Retry-After` while the fetch goes on.
-    func pullThrough(_ repo: RepoRef, revision: String) async throws -> String {
+    /// Waits for the pull-through listing of `repo@revision`; a HEAD waits at most
+    /// `pullThroughHeadWait`, then gets `503` + `Retry-After` while the listing goes on.
+    func listUpstream(_ repo: RepoRef, revision: String) async throws -> String {
         guard let pull = state.pull else { throw HubHTTPError.revisionNotFound(repo, revision) }
-        let task = await pull.task(repo: repo, revision: revision, metrics: state.metrics)
+        let task = await pull.listing(repo: repo, revision: revision, metrics: state.metrics)
         do {
             if isHead {
                 guard let result = try await Self.value(of: task, waitingAtMost: state.config.pullThroughHeadWait) else {
-                    var e = HubHTTPError(status: .serviceUnavailable, code: nil, message: "fetching \(repo)@\(revision) from upstream; retry shortly")
+                    var e = HubHTTPError(status: .serviceUnavailable, code: nil, message: "listing \(repo)@\(revision) upstream; retry shortly")
                     e.headers[.retryAfter] = "5"
                     throw e
                 }
                 return result
             }
             return try await task.value
-        } catch let e as HubError {
-            switch e.kind {
-            case .repoNotFound, .unauthorized: throw HubHTTPError.repoNotFound(repo.description)
-            case .revisionNotFound: throw HubHTTPError.revisionNotFound(repo, revision)
-            case .gated: throw HubHTTPError.gated(repo)
-            default:
-                var err = HubHTTPError(status: e.isRetryable ? .serviceUnavailable : .badGateway, code: nil,
-                                       message: "upstream fetch of \(repo)@\(revision) failed: \(e.message)")
-                if e.isRetryable { err.headers[.retryAfter] = String(Int((e.retryAfter ?? 5).rounded(.up))) }
-                throw err
-            }
+        } catch {
+            throw Self.upstreamError(error, repo: repo, revision: revision, path: nil)
+        }
+    }
+
+    /// A pull-through failure as the Hub error a client understands.
+    static func upstreamError(_ error: any Error, repo: RepoRef, revision: String, path: String?) -> any Error {
+        guard let e = error as? HubError else { return error }
+        switch e.kind {
+        case .repoNotFound, .unauthorized: return HubHTTPError.repoNotFound(repo.description)
+        case .revisionNotFound: return HubHTTPError.revisionNotFound(repo, revision)
+        case .entryNotFound where path != nil: return HubHTTPError.entryNotFound(repo, commit: revision, path: path!)
+        case .gated: return HubHTTPError.gated(repo)
+        default:
+            let what = path.map { "\(repo)@\(revision):\($0)" } ?? "\(repo)@\(revision)"
+            var err = HubHTTPError(status: e.isRetryable ? .serviceUnavailable : .badGateway, code: nil,
+                                   message: "upstream fetch of \(what) failed: \(e.message)")
+            if e.isRetryable { err.headers[.retryAfter] = String(Int((e.retryAfter ?? 5).rounded(.up))) }
+            return err
         }
     }
 
     /// The task's value, or nil once `limit` has passed; the task itself goes on either way.
-    static func value(of task: Task<String, any Error>, waitingAtMost limit: Duration) async throws -> String? {
+    static func value<T: Sendable>(of task: Task<T, any Error>, waitingAtMost limit: Duration) async throws -> T? {
         let once = Locked(false)
         func claim() -> Bool { once.withLock { done in defer { done = true }; return !done } }
-        return try await withCheckedThrowingContinuation { (cont: CheckedContinuation<String?, any Error>) in
+        return try await withCheckedThrowingContinuation { (cont: CheckedContinuation<T?, any Error>) in
             Task {
                 do {
                     let v = try await task.value

@@ -30,6 +30,7 @@ final class ServerState: Sendable {
     let policy: AccessPolicy
     let metrics: ServerMetrics
     let pull: PullThroughCoordinator?
+    let cutStreams = CutStreams()
     let logger: Logger
     let fileIO: FileIO
     let boundAddress = Locked<HubServerAddress?>(nil)
@@ -37,7 +38,7 @@ final class ServerState: Sendable {
     init(config: HubServerConfiguration, fetcher: (any PullThroughFetcher)?, logger: Logger) {
         self.config = config
         self.store = CacheStore(root: config.cacheDirectory)
-        self.index = StoreIndex(store: store)
+        self.index = StoreIndex(store: store, listMissing: fetcher != nil)
         self.policy = AccessPolicy(tokens: config.tokens, allow: config.allow)
         self.metrics = ServerMetrics()
         self.pull = fetcher.map { PullThroughCoordinator(fetcher: $0, logger: logger) }

@@ -23,6 +23,10 @@ public struct HubServerConfiguration: Sendable {
     /// How long a HEAD on `/resolve` waits for a pull-through fetch before answering
     /// `503` + `Retry-After` (the client's HEAD timeout is 10 s).
     public var pullThroughHeadWait: Duration
+    /// How long a GET of a file being pulled through waits for the whole file to be verified, so
+    /// it can be served like any stored file; after that the written prefix is streamed as it grows
+    /// (the last byte held back until the digest matches) so the client sees bytes within its timeout.
+    public var pullThroughVerifyWait: Duration
     /// Log one line per request at `info` level.
     public var accessLog: Bool
 
@@ -36,6 +40,7 @@ public struct HubServerConfiguration: Sendable {
         publicURL: String? = nil,
         storeStatsInterval: Duration = .seconds(300),
         pullThroughHeadWait: Duration = .seconds(8),
+        pullThroughVerifyWait: Duration = .seconds(1),
         accessLog: Bool = true
     ) {
         self.cacheDirectory = cacheDirectory
@@ -47,6 +52,7 @@ public struct HubServerConfiguration: Sendable {
         self.publicURL = publicURL
         self.storeStatsInterval = storeStatsInterval
         self.pullThroughHeadWait = pullThroughHeadWait
+        self.pullThroughVerifyWait = pullThroughVerifyWait
         self.accessLog = accessLog
     }
 

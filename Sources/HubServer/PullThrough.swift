@@ -1,54 +1,89 @@
 public import HubCore
 internal import Logging
 
-/// Makes a revision of an upstream repo present in the store, for `serve --upstream`.
+/// Brings what the store lacks from an upstream Hub, for `serve --upstream`, in two steps that match
+/// what a client asks for:
 ///
-/// The server calls it when a repo or revision is missing, or when a file of a commit's manifest is
-/// missing from a filtered snapshot. The fetcher syncs into the same `CacheStore` the server reads
-/// and publishes the usual way (blobs, then the snapshot, refs last), then returns the commit.
-/// Errors should be `HubError`s: `.repoNotFound`, `.revisionNotFound`, `.gated` and
-/// `.unauthorized` are passed on to the client as the matching Hub errors, anything else as `502`
-/// (`503` + `Retry-After` when retryable).
+/// - `list`: a revision the store does not know is resolved upstream and recorded (commit, full
+///   manifest, visibility, ref, and a snapshot folder that may be empty). No file content moves, so a
+///   client's metadata requests and HEADs are answered within a few API round trips.
+/// - `fetch`: one file of a listed commit is fetched, verified, moved into `blobs/` and linked into
+///   the commit's snapshot. While it runs the fetcher reports the growing written prefix of its
+///   partial file to `progress`, so the server can stream it to clients before the end is known.
+///
+/// Errors should be `HubError`s: `.repoNotFound`, `.revisionNotFound`, `.entryNotFound`, `.gated`
+/// and `.unauthorized` reach the client as the matching Hub errors, anything else as `502` (`503` +
+/// `Retry-After` when retryable).
 public protocol PullThroughFetcher: Sendable {
-    func ensure(repo: RepoRef, revision: String) async throws -> String
+    /// Records `repo@revision` in the store and returns its commit.
+    func list(repo: RepoRef, revision: String) async throws -> String
+    /// Makes `entry` of `commit` present in the store (blob and snapshot link), reporting progress.
+    func fetch(repo: RepoRef, commit: String, entry: ManifestEntry, progress: PullProgress) async throws
 }
 
-/// Runs at most one fetch per repo and revision at a time; a fetch outlives the request that
-/// started it, so a client that gives up (HEAD timeout) finds the result on its retry.
+/// Runs at most one listing per repo and revision and one fetch per repo and content at a time; a
+/// fetch outlives the request that started it, so a client that gives up finds it on its retry.
 actor PullThroughCoordinator {
     let fetcher: any PullThroughFetcher
     let logger: Logger
-    private var running: [String: Task<String, any Error>] = [:]
+    private var listings: [String: Task<String, any Error>] = [:]
+    private var fetches: [String: (task: Task<Void, any Error>, progress: PullProgress)] = [:]
 
     init(fetcher: any PullThroughFetcher, logger: Logger) {
         self.fetcher = fetcher
         self.logger = logger
     }
 
-    /// Starts (or joins) the fetch of `repo@revision`.
-    func task(repo: RepoRef, revision: String, metrics: ServerMetrics) -> Task<String, any Error> {
+    /// Starts (or joins) the listing of `repo@revision`.
+    func listing(repo: RepoRef, revision: String, metrics: ServerMetrics) -> Task<String, any Error> {
         let key = "\(repo.type.rawValue)/\(repo.id)@\(revision)"
-        if let t = running[key] { return t }
+        if let t = listings[key] { return t }
         let fetcher = self.fetcher
         let logger = self.logger
         let t = Task<String, any Error> {
-            logger.info("pull-through fetch started", metadata: ["repo": "\(repo)", "revision": "\(revision)"])
-            // Runs on this actor (inherited isolation), so it starts only after `running[key]` is set.
-            defer { self.finished(key) }
+            // Runs on this actor (inherited isolation), so it starts only after `listings[key]` is set.
+            defer { self.listingFinished(key) }
             do {
-                let c = try await fetcher.ensure(repo: repo, revision: revision)
-                metrics.pullThrough(result: "ok")
-                logger.info("pull-through fetch done", metadata: ["repo": "\(repo)", "revision": "\(revision)", "commit": "\(c)"])
+                let c = try await fetcher.list(repo: repo, revision: revision)
+                metrics.pullThrough(kind: "list", result: "ok")
+                logger.info("pull-through listed", metadata: ["repo": "\(repo)", "revision": "\(revision)", "commit": "\(c)"])
                 return c
             } catch {
-                metrics.pullThrough(result: "error")
-                logger.warning("pull-through fetch failed", metadata: ["repo": "\(repo)", "revision": "\(revision)", "error": "\(error)"])
+                metrics.pullThrough(kind: "list", result: "error")
+                logger.warning("pull-through listing failed", metadata: ["repo": "\(repo)", "revision": "\(revision)", "error": "\(error)"])
                 throw error
             }
         }
-        running[key] = t
+        listings[key] = t
         return t
     }
 
-    private func finished(_ key: String) { running.removeValue(forKey: key) }
+    /// Starts (or joins) the fetch of one file's content; clients of any path with that content share it.
+    func fetch(repo: RepoRef, commit: String, entry: ManifestEntry, metrics: ServerMetrics) -> (task: Task<Void, any Error>, progress: PullProgress) {
+        let key = "\(repo.type.rawValue)/\(repo.id)#\(entry.etag)"
+        if let running = fetches[key] { return running }
+        let fetcher = self.fetcher
+        let logger = self.logger
+        let progress = PullProgress()
+        let t = Task<Void, any Error> {
+            defer { self.fetchFinished(key) }
+            logger.info("pull-through fetch started", metadata: ["repo": "\(repo)", "file": "\(entry.path)", "size": "\(entry.size)"])
+            do {
+                try await fetcher.fetch(repo: repo, commit: commit, entry: entry, progress: progress)
+                progress.finish(nil)
+                metrics.pullThrough(kind: "file", result: "ok")
+                logger.info("pull-through fetch verified", metadata: ["repo": "\(repo)", "file": "\(entry.path)"])
+            } catch {
+                progress.finish(error)
+                metrics.pullThrough(kind: "file", result: "error")
+                logger.warning("pull-through fetch failed", metadata: ["repo": "\(repo)", "file": "\(entry.path)", "error": "\(error)"])
+                throw error
+            }
+        }
+        fetches[key] = (t, progress)
+        return (t, progress)
+    }
+
+    private func listingFinished(_ key: String) { listings.removeValue(forKey: key) }
+    private func fetchFinished(_ key: String) { fetches.removeValue(forKey: key) }
 }

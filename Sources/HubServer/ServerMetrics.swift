@@ -15,7 +15,7 @@ internal import Prometheus
 /// | `hubmirror_store_size_bytes` | gauge | |
 /// | `hubmirror_store_repos` | gauge | |
 /// | `hubmirror_store_blobs` | gauge | |
-/// | `hubmirror_pull_through_total` | counter | `result` |
+/// | `hubmirror_pull_through_total` | counter | `kind` (`list`, `file`), `result` |
 final class ServerMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory
@@ -56,8 +56,8 @@ final class ServerMetrics: Sendable {
         CoreMetrics.Counter(label: "hubmirror_http_errors_total", dimensions: [("route", route), ("error", code)], factory: factory).increment()
     }
 
-    func pullThrough(result: String) {
-        CoreMetrics.Counter(label: "hubmirror_pull_through_total", dimensions: [("result", result)], factory: factory).increment()
+    func pullThrough(kind: String, result: String) {
+        CoreMetrics.Counter(label: "hubmirror_pull_through_total", dimensions: [("kind", kind), ("result", result)], factory: factory).increment()
     }
 
     /// The Prometheus text exposition of every metric.

@@ -14,6 +14,8 @@ final class StoreIndex: Sendable {
     let store: CacheStore
     let fallbackTTL: Double
     let maxViews: Int
+    /// List files of a commit's manifest that the snapshot lacks (pull-through fetches them on demand).
+    let listMissing: Bool
 
     private struct CachedView {
         var snapshot: FileStamp
@@ -25,8 +27,9 @@ final class StoreIndex: Sendable {
     private let views = Locked<[String: CachedView]>([:])
     private let infos = Locked<[String: (stamp: FileStamp?, info: RepoInfo?)]>([:])
 
-    init(store: CacheStore, fallbackTTL: Double = 30, maxViews: Int = 256) {
+    init(store: CacheStore, listMissing: Bool = false, fallbackTTL: Double = 30, maxViews: Int = 256) {
         self.store = store
+        self.listMissing = listMissing
         self.fallbackTTL = fallbackTTL
         self.maxViews = maxViews
     }
@@ -96,8 +99,9 @@ final class StoreIndex: Sendable {
             return hit.view
         }
         let store = self.store
+        let listMissing = self.listMissing
         let built = try await NIOThreadPool.singleton.runIfActive {
-            CommitView.build(store: store, repo: repo, commit: commit)
+            CommitView.build(store: store, repo: repo, commit: commit, listMissing: listMissing)
         }
         guard let built else { return nil }
         views.withLock { cache in

@@ -213,6 +213,20 @@ public struct CacheTarget: SyncTarget {
         }
     }
 
+    /// Links one file whose content is held into the commit's existing snapshot, atomically (the
+    /// snapshot grows by one entry; pull-through publishes file by file this way).
+    public func link(_ entry: ManifestEntry, commit: String) throws {
+        guard hasContent(entry) else {
+            throw HubError(.store, "cannot link \(repo)@\(commit):\(entry.path): its content (\(entry.etag)) is not in the store")
+        }
+        let snap = store.snapshotDirectory(repo, commit: commit)
+        guard FS.isDirectory(snap) else { throw HubError(.store, "cannot link \(entry.path): \(repo)@\(commit) has no snapshot") }
+        if let (etag, size) = store.snapshotEntryBlob(repo, commit: commit, path: entry.path), etag == entry.etag, size == entry.size { return }
+        let p = snap + "/" + entry.path
+        let linkDir = (p as NSString).deletingLastPathComponent
+        try FS.symlinkAtomically(target: FS.relativePath(from: linkDir, to: store.blobPath(repo, etag: entry.etag)), at: p)
+    }
+
     public func lock() throws -> FileLock {
         try FileLock(path: stateDirectory + "/lock", what: "repo \(repo)")
     }

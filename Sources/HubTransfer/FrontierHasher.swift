@@ -21,11 +21,14 @@ final class FrontierHasher: @unchecked Sendable {
     /// Read buffer, reused for the life of the hasher.
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
     private let onFinish: @Sendable (Result<(sha256: String, gitBlobID: String?), HubError>) -> Void
+    /// Told the new end of the hashed prefix after each read (on the hasher's queue).
+    private let onProgress: @Sendable (Int64) -> Void
 
     /// Write the data to disk as it is hashed, and `fdatasync` before reporting the digest.
     private let durable: Bool
 
     init(path: String, size: Int64, gitBlob: Bool, label: String, durable: Bool = true,
+         onProgress: @escaping @Sendable (Int64) -> Void = { _ in },
          onFinish: @escaping @Sendable (Result<(sha256: String, gitBlobID: String?), HubError>) -> Void) throws {
         fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw HubError(.store, "cannot open \(path) for hashing: \(String(cString: strerror(errno)))") }
@@ -34,6 +37,7 @@ final class FrontierHasher: @unchecked Sendable {
         hasher = ContentHasher(size: size, gitBlob: gitBlob)
         queue = DispatchQueue(label: "hubmirror.hash.\(label)")
         self.onFinish = onFinish
+        self.onProgress = onProgress
         if size == 0 { advance(to: 0, force: true) }
     }
 
@@ -74,6 +78,7 @@ final class FrontierHasher: @unchecked Sendable {
             // and disk writes overlap the download instead of following it.
             if durable { _ = hm_start_writeback(fd, hashedTo, Int64(n)) }
             hashedTo += Int64(n)
+            onProgress(hashedTo)
         }
         if hashedTo == size && !cancelled {
             cancelled = true

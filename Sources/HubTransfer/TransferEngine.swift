@@ -57,6 +57,9 @@ public enum TransferEvent: Sendable {
     case progress(received: Int64, total: Int64)
     /// Ranges of a file now recorded in its journal (a `kill -9` after this loses none of them).
     case journaled(label: String, bytes: Int64)
+    /// The contiguous prefix of a file that is written to its partial file and read back for
+    /// hashing now ends at `bytes` (not yet verified: the digest is known only at the end).
+    case prefixWritten(label: String, bytes: Int64)
     case retrying(label: String, message: String, delay: Double)
     case corrupted(label: String, source: String, attempt: Int)
     case fileVerified(label: String, sha256: String)
@@ -112,6 +115,11 @@ public final class TransferEngine: @unchecked Sendable {
         self.logger = logger
         self.onEvent = onEvent
         self.endpointOrigin = Origin(url: endpoint)
+    }
+
+    /// Where the engine keeps the partial file of content `etag` while fetching it into `target`.
+    public static func partialPath(in target: any SyncTarget, etag: String) -> String {
+        target.partialDirectory + "/" + etag + ".part"
     }
 
     static func now() -> Double {
@@ -435,7 +443,12 @@ public final class TransferEngine: @unchecked Sendable {
     func noteProgress(now: Double) {
         let journalDue = now - lastJournal >= options.journalInterval
         for f in files where f.state == .downloading {
-            for t in f.transfers { f.markWritten(t) }
+            for t in f.transfers {
+                // On a slow link a gather buffer can take seconds to fill; write it out at least every
+                // journal interval so the prefix (journal, hashing, a pull-through reader) keeps moving.
+                if journalDue && t.buffered > 0 && f.fd >= 0 { flush(t) }
+                f.markWritten(t)
+            }
             advanceHasher(f)
             if journalDue { f.flushJournal() }
         }
@@ -613,7 +626,7 @@ final class FileTask {
         self.job = job
         self.target = target
         self.engine = engine
-        partialPath = target.partialDirectory + "/" + job.entry.etag + ".part"
+        partialPath = TransferEngine.partialPath(in: target, etag: job.entry.etag)
     }
 
     var chunkSize: Int64 {
@@ -645,7 +658,9 @@ final class FileTask {
         let weakEngine = engine
         do {
             nonisolated(unsafe) let me = self
-            hasher = try FrontierHasher(path: partialPath, size: size, gitBlob: !entry.isLFS, label: label, durable: engine.options.durable) { result in
+            let onEvent = engine.onEvent
+            hasher = try FrontierHasher(path: partialPath, size: size, gitBlob: !entry.isLFS, label: label, durable: engine.options.durable,
+                                        onProgress: { onEvent(.prefixWritten(label: label, bytes: $0)) }) { result in
                 weakEngine.post(me, result)
             }
             hasher?.advance(to: written.contiguousPrefix)

@@ -46,7 +46,22 @@ struct FakeHubCommand: AsyncParsableCommand {
     @Option(name: .customLong("token"), help: "A token accepted for private and gated repos (repeatable).")
     var tokens: [String] = []
 
+    @Option(name: .customLong("trickle"), help: ArgumentHelp(
+        "Send the body of this repo file at most this fast on every GET, e.g. model.safetensors:200000 (repeatable).",
+        valueName: "path:bytes-per-second"))
+    var trickles: [String] = []
+
+    func trickleRules() throws -> [FakeHub.FaultRule] {
+        try trickles.map { spec in
+            guard let colon = spec.lastIndex(of: ":"), let rate = Int(spec[spec.index(after: colon)...]), rate > 0 else {
+                throw ValidationError("--trickle wants path:bytes-per-second, got '\(spec)'")
+            }
+            return FakeHub.FaultRule(.any, match: .file(String(spec[..<colon])), method: .get, times: Int.max, action: .trickle(bytesPerSecond: rate))
+        }
+    }
+
     func validate() throws {
+        _ = try trickleRules()
         if demo == (serveDir != nil) { throw ValidationError("give exactly one of --demo and --serve-dir") }
         if serveDir != nil, repo == nil { throw ValidationError("--serve-dir needs --repo org/name") }
         if RepoType(parsing: type) == nil { throw ValidationError("--type must be model, dataset or space") }
@@ -59,6 +74,7 @@ struct FakeHubCommand: AsyncParsableCommand {
             hub.liveHubStyle = liveStyle
             hub.cdnBase = cdnBase
             for token in tokens { hub.validTokens.insert(token) }
+            for rule in try trickleRules() { _ = hub.addFault(rule) }
             if demo {
                 let demo = try hub.loadDemo()
                 FileHandle.standardError.write(Data((demo.summary + "\n").utf8))

@@ -49,6 +49,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Token for --upstream (default: HF_TOKEN, then the token file).", valueName: "token"))
     var token: String?
 
+    @OptionGroup(title: "Pull-through transfers (with --upstream; --connections and --max-rate apply per pulled file)")
+    var transfer: TransferFlags
+
     @Option(name: .customLong("public-url"), help: ArgumentHelp(
         "Base URL clients reach the server at, for absolute links behind a proxy (default: http:// + the request's Host).",
         valueName: "url"))
@@ -72,7 +75,8 @@ struct ServeCommand: AsyncParsableCommand {
     /// The pull-through fetcher for `--upstream`, nil without it.
     func makePullThroughFetcher(cacheDirectory: String) throws -> (any PullThroughFetcher)? {
         guard let upstream else { return nil }
-        return UpstreamSyncFetcher(endpoint: try HFEnvironment.endpointURL(upstream, option: "--upstream"), token: HFEnvironment.token(explicit: token), cacheDirectory: cacheDirectory)
+        return UpstreamFetcher(endpoint: try HFEnvironment.endpointURL(upstream, option: "--upstream"), token: HFEnvironment.token(explicit: token),
+                               cacheDirectory: cacheDirectory, transfer: try transfer.options())
     }
 
     func run() async throws {
@@ -87,31 +91,6 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let e as HubError {
             Console.error(e.message)
             throw ExitCode(e.exitCode)
-        }
-    }
-}
-
-/// Pull-through for `serve --upstream`: a missing repo or revision is synced from upstream into the
-/// served store by the same verified transfer engine as `hubmirror sync`, then served.
-struct UpstreamSyncFetcher: PullThroughFetcher {
-    let endpoint: String
-    let token: String?
-    let cacheDirectory: String
-
-    func ensure(repo: RepoRef, revision: String) async throws -> String {
-        let request = SyncRequest(repo: repo, revision: revision, endpoint: endpoint, token: token,
-                                  location: .cache(cacheDirectory))
-        // The engine blocks its thread; keep it off the server's executors.
-        return try await withCheckedThrowingContinuation { (c: CheckedContinuation<String, any Error>) in
-            let t = Thread {
-                do {
-                    let (result, _) = try Syncer(request: request, logger: Logger(label: "hubmirror.pull")).sync()
-                    c.resume(returning: result.commit)
-                } catch {
-                    c.resume(throwing: error)
-                }
-            }
-            t.start()
         }
     }
 }

@@ -76,11 +76,21 @@ actor FakeFetcher: PullThroughFetcher {
         gate = nil
     }
 
-    nonisolated func ensure(repo: RepoRef, revision: String) async throws -> String {
-        try await fetch(repo: repo, revision: revision)
+    nonisolated func list(repo: RepoRef, revision: String) async throws -> String {
+        try await record(repo: repo, revision: revision)
     }
 
-    private func fetch(repo: RepoRef, revision: String) async throws -> String {
+    nonisolated func fetch(repo: RepoRef, commit: String, entry: ManifestEntry, progress: PullProgress) async throws {
+        try await link(repo: repo, commit: commit, entry: entry)
+    }
+
+    /// Fixture content is already in `blobs/` (a filtered snapshot); the fetch only links it.
+    private func link(repo: RepoRef, commit: String, entry: ManifestEntry) throws {
+        calls.append("fetch \(repo):\(entry.path)")
+        try cache.store.target(repo).link(entry, commit: commit)
+    }
+
+    private func record(repo: RepoRef, revision: String) async throws -> String {
         calls.append("\(repo)@\(revision)")
         if held { await withCheckedContinuation { gate = $0 } }
         switch (repo.id.description, revision) {
@@ -120,7 +130,8 @@ struct PullThroughTests {
             // A file of the manifest that the filtered snapshot lacks is completed on demand.
             let extra = try await http(s.url + "/acme/tiny/resolve/main/extra/not-synced.bin")
             #expect(extra.status == 200)
-            #expect(await fetcher.calls.last == "acme/tiny@\(Fixture.main)")
+            #expect(extra.body == pattern(100, seed: 9))
+            #expect(await fetcher.calls.last == "fetch acme/tiny:extra/not-synced.bin", "only the file asked for is fetched")
 
             expectHubError(try await http(s.url + "/api/models/up/missing"), 401, "RepoNotFound")
             expectHubError(try await http(s.url + "/acme/tiny/resolve/nope/README.md"), 404, "RevisionNotFound")

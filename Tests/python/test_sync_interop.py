@@ -148,6 +148,48 @@ def test_serve_pull_through_fetches_from_upstream_on_first_request(demo_hub, tmp
         assert p.wait(timeout=15) == 0
 
 
+def test_serve_pull_through_streams_a_slow_upstream_within_the_client_timeout(tmp_path):
+    """A file that takes far longer than the client's read timeout to come from upstream still
+    downloads: `serve --upstream` answers HEAD from the listing and streams the written prefix."""
+    import time
+    hub = subprocess.Popen([os.path.join(BIN, "hubmirror-fakehub"), "--demo", "--port", "0",
+                            "--trickle", "model.safetensors:400000"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    store = str(tmp_path / "store")
+    os.makedirs(store)
+    serve = None
+    try:
+        upstream = hub.stdout.readline().strip()[len("listening on "):]
+        serve = subprocess.Popen([os.path.join(BIN, "hubmirror"), "serve", "--cache-dir", store, "--port", "0",
+                                  "--upstream", upstream], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        mirror = serve.stdout.readline().strip()[len("listening on "):]
+        started = time.monotonic()
+        r = subprocess.run([os.sys.executable, "-c",
+                            "import hashlib, json, os; from huggingface_hub import hf_hub_download\n"
+                            "p = hf_hub_download('acme/tiny-model', 'model.safetensors')\n"
+                            "print(json.dumps({'sha': hashlib.sha256(open(p, 'rb').read()).hexdigest(), 'size': os.path.getsize(p),\n"
+                            "                  'etag': os.path.basename(os.path.realpath(p))}))"],
+                           capture_output=True, text=True,
+                           env=client_env(HF_ENDPOINT=mirror, HF_HUB_CACHE=str(tmp_path / "client"),
+                                          HF_HUB_DOWNLOAD_TIMEOUT="3", HF_HUB_ETAG_TIMEOUT="3"))
+        assert r.returncode == 0, r.stderr
+        got = json.loads(r.stdout.strip().splitlines()[-1])
+        # The client retries a read that times out; it must never have had to.
+        assert "Error while downloading" not in r.stderr and "Trying to resume" not in r.stderr, r.stderr
+        elapsed = time.monotonic() - started
+        # 3 MiB at 400 kB/s: the upstream needs about 8 s, well past the client's 3 s read timeout.
+        assert elapsed > 6, elapsed
+        assert got["size"] == 3 * 1024 * 1024 + 17
+        assert got["sha"] == got["etag"], "the client stored it under its SHA-256 ETag, and the bytes match it"
+        blob = os.path.join(store, "models--acme--tiny-model", "blobs", got["sha"])
+        assert os.path.getsize(blob) == got["size"], "the mirror kept the verified file"
+    finally:
+        for p in (serve, hub):
+            if p is not None:
+                p.terminate()
+                p.wait(timeout=15)
+
+
 def test_served_large_files_and_ranges_are_byte_exact(demo_hub, tmp_path):
     """Files of 64 KiB and more leave `serve` through sendfile; every range must still be exact."""
     import urllib.request

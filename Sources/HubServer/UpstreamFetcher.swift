@@ -1,0 +1,99 @@
+internal import Foundation
+public import HubCore
+internal import HubAPI
+internal import HubHTTP
+internal import HubStore
+internal import HubSync
+public import HubTransfer
+public import Logging
+
+/// Pull-through from an HF-compatible endpoint (`serve --upstream`), with the same API client and
+/// verified transfer engine as `hubmirror sync`. Listings record the revision without content;
+/// each file is fetched on its own when a client asks for it, verified, then linked.
+public struct UpstreamFetcher: PullThroughFetcher {
+    public let endpoint: String
+    let token: String?
+    let store: CacheStore
+    let transfer: TransferOptions
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - transfer: engine settings for each file fetch (connections per file, stall timeout…).
+    public init(endpoint: String, token: String?, cacheDirectory: String, transfer: TransferOptions = TransferOptions(),
+                logger: Logger = Logger(label: "hubmirror.pull")) {
+        self.endpoint = endpoint
+        self.token = token
+        self.store = CacheStore(root: cacheDirectory)
+        self.transfer = transfer
+        self.logger = logger
+    }
+
+    func api(_ repo: RepoRef) -> HubAPIClient {
+        let request = SyncRequest(repo: repo, endpoint: endpoint, token: token, location: .cache(store.root), transfer: transfer)
+        return HubAPIClient(endpoint: endpoint, credentials: request.credentials, retry: transfer.retry, logger: logger)
+    }
+
+    public func list(repo: RepoRef, revision: String) async throws -> String {
+        try await Self.onThread { [self] in
+            try Revision.validate(revision)
+            let api = self.api(repo)
+            let info = try api.revisionInfo(repo, revision: revision)
+            let full = try store.loadManifest(repo, commit: info.sha) ?? api.manifest(repo, commit: info.sha)
+            try FS.mkdirs(store.root)
+            // Visibility first: once the ref is there, requests are answered from the store.
+            try store.saveRepoInfo(RepoInfo(repo: repo, isPrivate: info.isPrivate, gated: info.gated,
+                                            endpoint: Redact.url(endpoint), lastSync: Date().timeIntervalSince1970))
+            let none = Manifest(repo: repo, commit: info.sha, entries: [])
+            try store.target(repo).publish(plan: Differ.plan(local: nil, remote: none), target: none, full: full, revision: revision)
+            return info.sha
+        }
+    }
+
+    public func fetch(repo: RepoRef, commit: String, entry: ManifestEntry, progress: PullProgress) async throws {
+        try await Self.onThread { [self] in
+            let target = store.target(repo)
+            if !target.hasContent(entry) && !target.adoptFromOtherRepo(entry) {
+                let partial = PullThroughPartials(base: target)
+                progress.started(partialPath: TransferEngine.partialPath(in: partial, etag: entry.etag))
+                let job = FileJob(entry: entry, url: api(repo).resolveURL(repo, revision: commit, path: entry.path), label: "\(repo):\(entry.path)")
+                let engine = TransferEngine(options: transfer, credentials: Credentials(token: token, endpoint: endpoint),
+                                            endpoint: endpoint, logger: logger) { event in
+                    switch event {
+                    case .prefixWritten(_, let bytes): progress.advanced(to: bytes)
+                    case .corrupted: progress.restarted()
+                    default: break
+                    }
+                }
+                let report = engine.run(jobs: [job], target: partial)
+                if let failure = report.failures.first { throw failure.error }
+            }
+            try target.link(entry, commit: commit)
+        }
+    }
+
+    /// Runs blocking curl and disk work on its own thread, off the server's executors.
+    static func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
+            Thread { c.resume(with: Result { try work() }) }.start()
+        }
+    }
+}
+
+/// A repo of the cache whose partial downloads live apart from `sync`'s, so a pull-through and a
+/// `hubmirror sync` of the same repo never write one partial file (verified results meet in `blobs/`).
+struct PullThroughPartials: SyncTarget {
+    let base: CacheTarget
+    var repo: RepoRef { base.repo }
+    var partialDirectory: String { base.stateDirectory + "/partial-serve" }
+    var stateDirectory: String { base.stateDirectory }
+    func localCommit(revision: String) -> String? { base.localCommit(revision: revision) }
+    func latestCommit() -> String? { base.latestCommit() }
+    func heldManifest(commit: String) -> Manifest? { base.heldManifest(commit: commit) }
+    func savedManifest(commit: String) -> Manifest? { base.savedManifest(commit: commit) }
+    func hasContent(_ entry: ManifestEntry) -> Bool { base.hasContent(entry) }
+    func adoptVerified(_ entry: ManifestEntry, from path: String) throws { try base.adoptVerified(entry, from: path) }
+    func publish(plan: Plan, target: Manifest, full: Manifest, revision: String) throws {
+        try base.publish(plan: plan, target: target, full: full, revision: revision)
+    }
+    func lock() throws -> FileLock { try base.lock() }
+}

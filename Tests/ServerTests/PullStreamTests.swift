@@ -1,0 +1,162 @@
+import Foundation
+import HubCore
+import HubDigest
+import HubFakeHub
+import HubServer
+import HubStore
+import HubTransfer
+import Testing
+
+/// A GET with curl whose body is read as it arrives (stdout is a pipe), so a test can look at the
+/// first bytes of a response while the server is still producing the rest.
+final class StreamingGet: @unchecked Sendable {
+    private let process = Process()
+    private let pipe = Pipe()
+    private let lock = NSLock()
+    private var bytes: [UInt8] = []
+    private var eof = false
+
+    init(_ url: String) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-s", "-N", "--max-time", "90", url]
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Reads until at least `n` bytes arrived or the body ended; returns everything so far.
+    func read(atLeast n: Int) async -> [UInt8] {
+        await withCheckedContinuation { (c: CheckedContinuation<[UInt8], Never>) in
+            Thread { [self] in
+                while true {
+                    let done = lock.withLock { bytes.count >= n || eof }
+                    if done { break }
+                    let d = pipe.fileHandleForReading.availableData
+                    lock.withLock { if d.isEmpty { eof = true } else { bytes += d } }
+                }
+                c.resume(returning: lock.withLock { bytes })
+            }.start()
+        }
+    }
+
+    /// Reads the body to its end and waits for curl: its exit status and every byte.
+    func finish() async -> (status: Int32, body: [UInt8]) {
+        let body = await read(atLeast: .max)
+        return await withCheckedContinuation { c in
+            Thread { [self] in
+                process.waitUntilExit()
+                c.resume(returning: (process.terminationStatus, body))
+            }.start()
+        }
+    }
+}
+
+/// `serve --upstream` end to end: the real fetcher and transfer engine against the fake hub.
+@Suite("Pull-through streaming", .timeLimit(.minutes(2)))
+struct PullStreamTests {
+    typealias Rule = FakeHub.FaultRule
+    static let repo = FakeHub.model("up/big")
+
+    static func fetcher(_ hub: FakeHub, _ cache: TestCache) -> UpstreamFetcher {
+        var o = TransferOptions()
+        o.retry.baseDelay = 0.01
+        o.retry.maxDelay = 0.05
+        o.stallTimeout = 60   // the test, not the engine, ends the upstream stall
+        return UpstreamFetcher(endpoint: hub.endpoint, token: nil, cacheDirectory: cache.root, transfer: o)
+    }
+
+    static func streamNow(_ c: inout HubServerConfiguration) { c.pullThroughVerifyWait = .zero }
+
+    @Test("HEAD comes from the listing alone; GETs stream the written prefix while upstream stalls and share one fetch")
+    func streamsPrefixBeforeVerification() async throws {
+        try await FakeHub.withHub { hub in
+            let size: Int64 = 3 << 20
+            try hub.commit(Self.repo, files: ["big.bin": .pattern(seed: 11, size: size, lfs: true), "README.md": "# big\n"])
+            let content = try FakeHub.FileContent.pattern(seed: 11, size: size).allBytes()
+            let sha = Digest.hex(.sha256, of: content)
+            let stall = hub.addFault(Rule(.any, match: .file("big.bin"), method: .get, times: 1, action: .stallAfter(bytes: 1 << 20)))
+            let cache = try TestCache()
+            try await withServer(cache, configure: Self.streamNow, pullThrough: Self.fetcher(hub, cache)) { s in
+                let url = s.url + "/up/big/resolve/main/big.bin"
+                let head = try await http(url, method: "HEAD")
+                #expect(head.status == 200)
+                #expect(head.header("ETag") == "\"\(sha)\"")
+                #expect(head.header("X-Linked-Size") == String(size))
+                #expect(head.header("X-Repo-Commit") == hub.resolve(Self.repo))
+                #expect(!hub.requests.contains { $0.path.hasSuffix("/big.bin") }, "a HEAD never starts a download")
+
+                let a = try StreamingGet(url)
+                let b = try StreamingGet(url)
+                let firstA = await a.read(atLeast: 1 << 20)
+                let firstB = await b.read(atLeast: 1 << 20)
+                // Upstream has sent exactly 1 MiB and is stalled: these bytes came before the file was complete.
+                #expect(firstA.count == 1 << 20 && firstB.count == 1 << 20)
+                #expect(firstA == Array(content[0..<(1 << 20)]))
+                #expect(firstB == firstA)
+                #expect(hub.stalledCount == 1)
+                #expect(hub.firedCount(stall) == 1)
+                let blob = cache.store.blobPath(Self.repo, etag: sha)
+                #expect(!FileManager.default.fileExists(atPath: blob), "nothing is published before it is verified")
+                #expect(hub.requests.filter { $0.path.hasSuffix("/big.bin") && $0.method == "GET" }.count == 1, "two clients, one upstream fetch")
+
+                #expect(hub.releaseStalls() == 1)
+                let (rcA, bodyA) = await a.finish()
+                let (rcB, bodyB) = await b.finish()
+                #expect(rcA == 0 && rcB == 0)
+                #expect(bodyA == content && bodyB == content)
+                #expect(FS.fileSize(blob) == size)
+                let commit = try #require(hub.resolve(Self.repo))
+                #expect(cache.store.snapshotEntryBlob(Self.repo, commit: commit, path: "big.bin")?.etag == sha)
+                #expect(cache.store.snapshotEntryBlob(Self.repo, commit: commit, path: "README.md") == nil, "only what was asked for")
+                // Now it is a stored file: served with no upstream request.
+                let before = hub.requests.count
+                #expect(try await http(url).body == content)
+                #expect(hub.requests.count == before)
+            }
+        }
+    }
+
+    @Test("A streamed file whose digest fails is cut short of its length, never delivered whole")
+    func corruptionCutsTheStream() async throws {
+        try await FakeHub.withHub { hub in
+            let size: Int64 = 2 << 20
+            try hub.commit(Self.repo, files: ["bad.bin": .pattern(seed: 5, size: size, lfs: true)])
+            let content = try FakeHub.FileContent.pattern(seed: 5, size: size).allBytes()
+            let corrupt = hub.addFault(Rule(.any, match: .file("bad.bin"), method: .get, times: 1, action: .corruptByte(offset: 1_500_000)))
+            let cache = try TestCache()
+            try await withServer(cache, configure: Self.streamNow, pullThrough: Self.fetcher(hub, cache)) { s in
+                let url = s.url + "/up/big/resolve/main/bad.bin"
+                let (rc, body) = await (try StreamingGet(url)).finish()
+                #expect(hub.firedCount(corrupt) == 1)
+                #expect(body.count < content.count, "the last byte is held back until the digest matches")
+                #expect(rc != 0, "curl reports the short body (exit \(rc))")
+                // The mirror fetched it again and kept only the verified copy.
+                let again = try await http(url)
+                #expect(again.status == 200)
+                #expect(again.body == content)
+                // A client resuming the cut download would keep the bad bytes: it is made to start over.
+                let resumed = try await http(url, headers: ["Range: bytes=\(body.count)-"])
+                #expect(resumed.status == 200)
+                #expect(resumed.body == content)
+                // Other content keeps its ranges.
+                try hub.commit(Self.repo, files: ["good.bin": .pattern(seed: 6, size: 4096, lfs: true)])
+                let fresh = try await http(s.url + "/up/big/resolve/\(try #require(hub.resolve(Self.repo)))/good.bin", headers: ["Range: bytes=10-"])
+                #expect(fresh.status == 206)
+            }
+        }
+    }
+
+    @Test("Upstream errors of a pulled file reach the client as Hub errors")
+    func upstreamErrors() async throws {
+        try await FakeHub.withHub { hub in
+            try hub.commit(Self.repo, files: ["gone.bin": .pattern(seed: 1, size: 4096, lfs: true)])
+            _ = hub.addFault(Rule(.any, match: .file("gone.bin"), method: .get, times: 100, action: .status(404)))
+            let cache = try TestCache()
+            try await withServer(cache, pullThrough: Self.fetcher(hub, cache)) { s in
+                expectHubError(try await http(s.url + "/up/big/resolve/main/gone.bin"), 404, "EntryNotFound")
+                expectHubError(try await http(s.url + "/up/big/resolve/main/never-listed.bin"), 404, "EntryNotFound")
+                expectHubError(try await http(s.url + "/up/nothing/resolve/main/x.bin"), 401, "RepoNotFound")
+            }
+        }
+    }
+}
