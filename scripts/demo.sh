@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job end to end, offline: builds hubmirror, starts the bundled example hub
 # (hubmirror-fakehub --demo, on 127.0.0.1), syncs a model at a tag, shows the diff to main, syncs main,
-# shows that a second run moves nothing, then lets the official huggingface_hub client read the mirror
-# offline. Everything lands in ./demo-out (removed at the start of each run).
+# shows that a second run moves nothing, lets the official huggingface_hub client read the mirror
+# offline, serves it to `hf download`, and has an empty mirror fill itself through `serve --upstream`.
+# Everything lands in ./demo-out (removed at the start of each run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -56,3 +57,20 @@ done
 MIRROR=$(sed -n 's/^listening on //p' "$OUT/serve.out" | head -1)
 HF_ENDPOINT="$MIRROR" HF_HUB_DISABLE_TELEMETRY=1 HF_HUB_CACHE="$OUT/client-cache" HF_HUB_DISABLE_PROGRESS_BARS=1 .venv/bin/hf download acme/tiny-model --local-dir "$OUT/from-mirror" >/dev/null 2>&1
 (cd "$OUT/from-mirror" && find . -path ./.cache -prune -o -type f -print | sort | sed 's/^/  /')
+
+say "hubmirror serve --upstream: an empty mirror fills itself on demand, file by file, verified"
+mkdir -p "$OUT/pull-store"
+"$BIN/hubmirror" serve --cache-dir "$OUT/pull-store" --port 0 --upstream "$ENDPOINT" >"$OUT/pull.out" 2>"$OUT/pull.log" &
+PULL_PID=$!
+trap 'kill $HUB_PID $SERVE_PID $PULL_PID 2>/dev/null || true' EXIT
+until grep -q '^listening on ' "$OUT/pull.out" 2>/dev/null; do
+  kill -0 $PULL_PID 2>/dev/null || { cat "$OUT/pull.log"; exit 1; }
+  sleep 0.1
+done
+PULL=$(sed -n 's/^listening on //p' "$OUT/pull.out" | head -1)
+HF_ENDPOINT="$PULL" HF_HUB_DISABLE_TELEMETRY=1 HF_HUB_CACHE="$OUT/client-cache2" HF_HUB_DISABLE_PROGRESS_BARS=1 \
+  .venv/bin/hf download acme/tiny-model model.safetensors config.json --local-dir "$OUT/pulled" >/dev/null 2>&1
+echo "  the client got:"; (cd "$OUT/pulled" && find . -path ./.cache -prune -o -type f -print | sort | sed 's/^/    /')
+echo "  the mirror now holds (only what was asked for):"
+(cd "$OUT/pull-store/models--acme--tiny-model/snapshots" && find . -mindepth 2 | sort | sed 's/^/    /')
+grep 'pull-through fetch verified' "$OUT/pull.log" | sed -E 's/.*(file=[^ ]+).*/  serve log: pulled, verified and linked \1/' || true
