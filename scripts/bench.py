@@ -107,16 +107,23 @@ def start_fakehub(bindir, data_dir, repo, cdn_base):
 
 
 def run_timed(cmd, env=None):
-    """Runs cmd; returns (seconds, peak RSS in KiB, exit status)."""
-    t0 = time.monotonic()
-    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, ru = os.wait4(p.pid, 0)
-    dt = time.monotonic() - t0
-    err = p.stderr.read().decode(errors="replace")
-    code = os.waitstatus_to_exitcode(status)
+    """Runs cmd; returns (seconds, peak RSS in KiB, exit status).
+
+    The peak RSS comes from /usr/bin/time: the rusage of a child forked from this Python process
+    would report Python's own size when that is larger (ru_maxrss survives exec)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        t0 = time.monotonic()
+        p = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", rss.name, *cmd], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, _ = os.wait4(p.pid, 0)
+        dt = time.monotonic() - t0
+        err = p.stderr.read().decode(errors="replace")
+        code = os.waitstatus_to_exitcode(status)
+        lines = [l for l in open(rss.name).read().split() if l.isdigit()]
+        maxrss = int(lines[-1]) if lines else 0
     if code != 0:
         log(f"  ! {' '.join(cmd[:3])}... exited {code}: {err[-500:]}")
-    return dt, ru.ru_maxrss, code
+    return dt, maxrss, code
 
 
 def resume_figure(bindir, endpoint, repo, total, work):
@@ -154,6 +161,8 @@ def main():
     ap.add_argument("--work", default=os.path.join(ROOT, "bench-out"))
     ap.add_argument("--hubmirror-args", default="", help="extra arguments for hubmirror sync")
     ap.add_argument("--only", default="", help="comma-separated tool names to run")
+    ap.add_argument("--compare-bindir", default=None,
+                    help="also run the hubmirror of this build folder (e.g. an older commit's), for an A/B in one run")
     ap.add_argument("--write-doc", action="store_true", help="replace the table in Docs/performance.md")
     ap.add_argument("--serve-only", action="store_true", help="start nginx and the fake hub, print the endpoint, wait")
     a = ap.parse_args()
@@ -198,6 +207,9 @@ def main():
         "hf_transfer x16": lambda d: [py, "-c", "import hf_transfer, sys\n" + "\n".join(
             f"hf_transfer.download(url={u!r}, filename={os.path.join(d, n)!r}, max_files=16, chunk_size=10*1024*1024)" for n, u in zip(names, urls))],
     }
+    if a.compare_bindir:
+        tools["hubmirror baseline (verified, --no-fsync)"] = lambda d: [
+            os.path.join(a.compare_bindir, "hubmirror"), "sync", repo, "--endpoint", endpoint, "--cache-dir", d, "--no-fsync"] + extra
     if a.only:
         keep = a.only.split(",")
         tools = {k: v for k, v in tools.items() if any(k.startswith(x) for x in keep)}
