@@ -48,6 +48,16 @@ public final class HubAPIClient: @unchecked Sendable {
                             isPrivate: obj["private"] as? Bool ?? false, gated: gated)
     }
 
+    /// The names of the repo's tags (`GET …/refs`): the cache layout keeps refs but not their kind.
+    public func tagNames(_ repo: RepoRef) throws -> [String] {
+        let resp = try get("\(apiBase(repo))/refs", repo: repo, revision: Revision.defaultBranch, what: "refs of \(repo)")
+        guard let obj = try? JSONSerialization.jsonObject(with: Data(resp.body)) as? [String: Any] else {
+            throw HubError(.protocolViolation, "refs of \(repo) is not a JSON object")
+        }
+        let tags = obj["tags"] as? [[String: Any]] ?? []
+        return tags.compactMap { $0["name"] as? String }.filter { (try? Revision.validate($0)) != nil }
+    }
+
     /// The full recursive listing of a commit as a manifest (directories dropped, paths checked).
     public func manifest(_ repo: RepoRef, commit: String) throws -> Manifest {
         var url: String? = "\(apiBase(repo))/tree/\(PercentEncoding.revisionSegment(commit))?recursive=true&expand=false"

@@ -148,7 +148,9 @@ extension Handlers {
         guard state.policy.isAllowed(repo), state.index.repoExists(repo) else { throw HubHTTPError.repoNotFound(repo.description) }
         try checkVisibility(repo)
         let includePRs = query.bool("include_prs") ?? false
+        let tags = Set(state.index.repoInfo(repo)?.tags ?? [])
         var branches: [(String, String, String)] = []
+        var tagRefs: [(String, String, String)] = []
         var converts: [(String, String, String)] = []
         var prs: [(String, String, String)] = []
         for (name, commit) in state.index.refs(repo) {
@@ -156,8 +158,10 @@ extension Handlers {
                 prs.append((String(name.dropFirst(8)), name, commit))
             } else if name.hasPrefix("refs/convert/") {
                 converts.append((String(name.dropFirst(13)), name, commit))
+            } else if tags.contains(name) {
+                tagRefs.append((name, "refs/tags/" + name, commit))
             } else if !name.hasPrefix("refs/") {
-                // The cache layout does not record whether a ref was a branch or a tag upstream.
+                // The cache layout does not record a ref's kind; sync asks upstream for tag names (repo-info.json).
                 branches.append((name, "refs/heads/" + name, commit))
             }
         }
@@ -177,7 +181,7 @@ extension Handlers {
         w.beginObject()
         list("branches", branches, &w)
         list("converts", converts, &w)
-        list("tags", [], &w)
+        list("tags", tagRefs, &w)
         if includePRs { list("pullRequests", prs, &w) }
         w.endObject()
         return json(w.bytes)

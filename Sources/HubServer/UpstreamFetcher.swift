@@ -40,9 +40,11 @@ public struct UpstreamFetcher: PullThroughFetcher {
             let info = try api.revisionInfo(repo, revision: revision)
             let full = try store.loadManifest(repo, commit: info.sha) ?? api.manifest(repo, commit: info.sha)
             try FS.mkdirs(store.root)
+            var tags = store.loadRepoInfo(repo)?.tags
+            if !Revision.isCommitSHA(revision) && !revision.hasPrefix("refs/"), let fresh = try? api.tagNames(repo) { tags = fresh }
             // Visibility first: once the ref is there, requests are answered from the store.
             try store.saveRepoInfo(RepoInfo(repo: repo, isPrivate: info.isPrivate, gated: info.gated,
-                                            endpoint: Redact.url(endpoint), lastSync: Date().timeIntervalSince1970))
+                                            endpoint: Redact.url(endpoint), lastSync: Date().timeIntervalSince1970, tags: tags))
             let none = Manifest(repo: repo, commit: info.sha, entries: [])
             try store.target(repo).publish(plan: Differ.plan(local: nil, remote: none), target: none, full: full, revision: revision)
             return info.sha

@@ -12,8 +12,13 @@ public struct RepoInfo: Codable, Sendable, Equatable {
     public var endpoint: String?
     /// Unix time of the last successful sync.
     public var lastSync: Double?
+    /// Names of the refs that are tags upstream (the cache layout keeps refs, not their kind); nil
+    /// when never asked.
+    public var tags: [String]?
 
-    public init(repo: RepoRef, isPrivate: Bool = false, gated: String? = nil, endpoint: String? = nil, lastSync: Double? = nil) {
+    public init(repo: RepoRef, isPrivate: Bool = false, gated: String? = nil, endpoint: String? = nil, lastSync: Double? = nil,
+                tags: [String]? = nil) {
+        self.tags = tags
         self.repo = repo
         self.isPrivate = isPrivate
         self.gated = gated

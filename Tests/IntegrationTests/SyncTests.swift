@@ -29,6 +29,23 @@ import Testing
                     location: .cache(cache), transfer: testTransferOptions { o in o.chunkSize = 1 << 20; change(&o) })
     }
 
+    @Test("A synced tag is recorded as a tag, asked upstream once per new ref name")
+    func tagNamesAreRecorded() async throws {
+        try await FakeHub.withHub { hub in
+            let tmp = TempDir()
+            let commit = try Self.populate(hub)
+            try hub.tag(Self.repo, "v1", commit)
+            _ = try await runSync(request(hub, tmp.path, revision: "v1"))
+            let store = CacheStore(root: tmp.path)
+            #expect(store.loadRepoInfo(Self.repo)?.tags == ["v1"])
+            hub.clearLog()
+            _ = try await runSync(request(hub, tmp.path, revision: "v1"))
+            _ = try await runSync(request(hub, tmp.path, revision: commit))
+            #expect(!hub.requests.contains { $0.path.hasSuffix("/refs") }, "a known ref and a sha ask nothing more")
+            #expect(store.loadRepoInfo(Self.repo)?.tags == ["v1"])
+        }
+    }
+
     @Test func syncWritesTheCacheLayoutAndASecondRunMakesOneRequest() async throws {
         try await FakeHub.withHub { hub in
             let tmp = TempDir()

@@ -1,6 +1,7 @@
 import Foundation
 import HubCore
 import HubServer
+import HubStore
 import Testing
 
 @Suite("Hub API routes", .timeLimit(.minutes(2)))
@@ -204,11 +205,16 @@ struct APITests {
     func refsAndCommits() async throws {
         let cache = try Fixture.standard()
         try await withServer(cache) { s in
+            // Without recorded tag names every ref is a branch; with them (sync writes them) tags are tags.
+            let before = try await http(s.url + "/api/models/acme/tiny/refs").object
+            #expect((before["branches"] as? [Any])?.count == 3)
+            #expect((before["tags"] as? [Any])?.isEmpty == true)
+            try cache.setInfo(RepoInfo(repo: Fixture.tiny, tags: ["v1.0", "gone"]))
             let r = try await http(s.url + "/api/models/acme/tiny/refs").object
             let branches = (r["branches"] as? [[String: Any]] ?? []).map { "\($0["name"]!)|\($0["ref"]!)|\($0["targetCommit"]!)" }
-            #expect(Set(branches) == ["main|refs/heads/main|\(Fixture.main)", "v1.0|refs/heads/v1.0|\(Fixture.main)",
-                                      "feature/x|refs/heads/feature/x|\(Fixture.feature)"])
-            #expect((r["tags"] as? [Any])?.isEmpty == true)
+            #expect(Set(branches) == ["main|refs/heads/main|\(Fixture.main)", "feature/x|refs/heads/feature/x|\(Fixture.feature)"])
+            let tags = (r["tags"] as? [[String: Any]] ?? []).map { "\($0["name"]!)|\($0["ref"]!)|\($0["targetCommit"]!)" }
+            #expect(tags == ["v1.0|refs/tags/v1.0|\(Fixture.main)"])
             #expect((r["converts"] as? [Any])?.isEmpty == true)
             #expect(r["pullRequests"] == nil)
             let withPRs = try await http(s.url + "/api/models/acme/tiny/refs?include_prs=1").object

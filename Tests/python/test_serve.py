@@ -122,7 +122,8 @@ def by_path(files):
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     cache = str(tmp_path_factory.mktemp("store") / "hub")
-    add_commit(cache, "model", "acme/tiny", MAIN, TINY, refs=["main", "v1.0"], linked=TINY_LINKED)
+    add_commit(cache, "model", "acme/tiny", MAIN, TINY, refs=["main", "v1.0"], linked=TINY_LINKED,
+               info={"isPrivate": False, "tags": ["v1.0"]})
     add_commit(cache, "model", "acme/tiny", FEATURE, FEATURE_FILES, refs=["feature/x"])
     add_commit(cache, "model", "acme/tiny", PR, PR_FILES, refs=["refs/pr/1"])
     add_commit(cache, "dataset", "acme/data", MAIN, DATA, refs=["main"])
@@ -340,10 +341,12 @@ def test_refs_and_commits(server, tmp_path):
         "refs = api.list_repo_refs('acme/tiny', include_pull_requests=True)\n"
         "commits = api.list_repo_commits('acme/tiny', revision='feature/x')\n"
         "print(json.dumps({'branches': sorted([b.name, b.target_commit] for b in refs.branches),\n"
-        "                  'prs': [[p.ref, p.target_commit] for p in refs.pull_requests], 'tags': len(refs.tags),\n"
+        "                  'prs': [[p.ref, p.target_commit] for p in refs.pull_requests],\n"
+        "                  'tags': [[t.name, t.ref, t.target_commit] for t in refs.tags],\n"
         "                  'commits': [c.commit_id for c in commits]}))",
         client_env(tmp_path, server.url))
-    assert got["branches"] == sorted([["main", MAIN], ["v1.0", MAIN], ["feature/x", FEATURE]])
+    assert got["branches"] == sorted([["main", MAIN], ["feature/x", FEATURE]])
+    assert got["tags"] == [["v1.0", "refs/tags/v1.0", MAIN]]
     assert got["prs"] == [["refs/pr/1", PR]]
     assert got["commits"] == [FEATURE]
 
