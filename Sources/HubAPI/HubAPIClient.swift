@@ -48,6 +48,23 @@ public final class HubAPIClient: @unchecked Sendable {
                             isPrivate: obj["private"] as? Bool ?? false, gated: gated)
     }
 
+    /// One path of a commit (`POST …/paths-info/{commit}`): its manifest entry, or nil when the
+    /// commit has no file there. For answering about one file before the whole tree is listed.
+    public func pathInfo(_ repo: RepoRef, commit: String, path: String) throws -> ManifestEntry? {
+        let url = "\(apiBase(repo))/paths-info/\(PercentEncoding.revisionSegment(commit))"
+        let body = Array("paths=\(PercentEncoding.quote(path, safe: ""))&expand=false".utf8)
+        let request = HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/x-www-form-urlencoded")], body: body, timeout: 120)
+        let resp = try send(request, repo: repo, revision: commit, what: "paths-info of \(repo)@\(commit):\(path)")
+        let entries: [TreeEntry]
+        do {
+            entries = try JSONDecoder().decode([TreeEntry].self, from: Data(resp.body))
+        } catch {
+            throw HubError(.protocolViolation, "paths-info of \(repo)@\(commit) is malformed: \(error)")
+        }
+        guard let t = entries.first(where: { $0.path == path && $0.type == "file" }) else { return nil }
+        return try t.manifestEntry(repo: repo)
+    }
+
     /// The names of the repo's tags (`GET …/refs`): the cache layout keeps refs but not their kind.
     public func tagNames(_ repo: RepoRef) throws -> [String] {
         let resp = try get("\(apiBase(repo))/refs", repo: repo, revision: Revision.defaultBranch, what: "refs of \(repo)")
@@ -98,12 +115,16 @@ public final class HubAPIClient: @unchecked Sendable {
 
     /// GET with retries and Hub error mapping.
     func get(_ url: String, repo: RepoRef, revision: String, what: String) throws -> HTTPResponse {
+        try send(HTTPRequest(url: url, timeout: 120), repo: repo, revision: revision, what: what)
+    }
+
+    func send(_ request: HTTPRequest, repo: RepoRef, revision: String, what: String) throws -> HTTPResponse {
         var attempt = 0
         while true {
             attempt += 1
             lock.withLock { _requests += 1 }
             do {
-                let resp = try http.send(HTTPRequest(url: url, timeout: 120))
+                let resp = try http.send(request)
                 if let err = HubErrorMapping.error(for: resp, repo: repo, revision: revision, path: nil, what: what) { throw err }
                 return resp
             } catch let e as HubError {

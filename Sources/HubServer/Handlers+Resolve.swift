@@ -17,15 +17,12 @@ extension Handlers {
             throw HubHTTPError.repoNotFound(readings.first.map { $0.repoSegments.joined(separator: "/") } ?? "")
         }
         let (revision, pathSegments) = try splitRevision(reading.rest, repo: repo, needsPath: true)
-        let commit = try await commit(repo, revision: revision)
-        let path = try decodePath(pathSegments)
-        let view = try await view(repo, commit)
-        guard let entry = view.file(at: path) else { throw HubHTTPError.entryNotFound(repo, commit: commit, path: path) }
+        let (commit, path, entry, view) = try await locate(repo, revision: revision, pathSegments: pathSegments)
 
         // The only file ever opened: `blobs/<hex etag>` of this repo, a regular file of the right size.
         let blob = state.store.blobPath(repo, etag: entry.etag)
         guard HexText.isEtag(entry.etag) else { throw HubHTTPError.entryNotFound(repo, commit: commit, path: path) }
-        var held = !view.missingPaths.contains(path) && Self.isBlob(blob, size: entry.size)
+        var held = !(view?.missingPaths.contains(path) ?? false) && Self.isBlob(blob, size: entry.size)
         if !held && state.pull == nil {
             state.index.invalidate(repo, commit: commit)
             throw HubHTTPError.entryNotFound(repo, commit: commit, path: path)
@@ -83,6 +80,47 @@ extension Handlers {
             }
         }
         return try await fileResponse(status, headers: headers, blob: blob, range: range)
+    }
+
+    /// The commit, path and manifest entry a resolve request names, with the commit's view when the
+    /// store has listed it. For a revision the store lacks (pull-through), the listing gets
+    /// `pullThroughListWait`; a large repo that lists for longer has the one file looked up upstream
+    /// on its own, so the client hears back within its timeout.
+    func locate(_ repo: RepoRef, revision: String, pathSegments: [Substring]) async throws
+        -> (commit: String, path: String, entry: ManifestEntry, view: CommitView?)
+    {
+        if let pull = state.pull, state.policy.isAllowed(repo), state.index.commit(repo, revision: revision) == nil {
+            let listing = await pull.listing(repo: repo, revision: revision, metrics: state.metrics)
+            let listed: String?
+            do {
+                listed = try await Self.value(of: listing, waitingAtMost: state.config.pullThroughListWait)
+            } catch {
+                throw Self.upstreamError(error, repo: repo, revision: revision, path: nil)
+            }
+            if listed == nil {
+                let commit: String
+                do {
+                    commit = try await pull.resolution(repo: repo, revision: revision).value
+                } catch {
+                    throw Self.upstreamError(error, repo: repo, revision: revision, path: nil)
+                }
+                try checkVisibility(repo)
+                let path = try decodePath(pathSegments)
+                let entry: ManifestEntry?
+                do {
+                    entry = try await pull.fetcher.entry(repo: repo, commit: commit, path: path)
+                } catch {
+                    throw Self.upstreamError(error, repo: repo, revision: commit, path: path)
+                }
+                guard let entry else { throw HubHTTPError.entryNotFound(repo, commit: commit, path: path) }
+                return (commit, path, entry, nil)
+            }
+        }
+        let commit = try await commit(repo, revision: revision)
+        let path = try decodePath(pathSegments)
+        let view = try await view(repo, commit)
+        guard let entry = view.file(at: path) else { throw HubHTTPError.entryNotFound(repo, commit: commit, path: path) }
+        return (commit, path, entry, view)
     }
 
     /// True when `path` is a regular file (not a link) of `size` bytes.

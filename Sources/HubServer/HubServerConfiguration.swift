@@ -27,6 +27,9 @@ public struct HubServerConfiguration: Sendable {
     /// it can be served like any stored file; after that the written prefix is streamed as it grows
     /// (the last byte held back until the digest matches) so the client sees bytes within its timeout.
     public var pullThroughVerifyWait: Duration
+    /// How long a request for a file of a revision the store lacks waits for the revision's full
+    /// listing; after that the file alone is looked up upstream (a large repo lists for a while).
+    public var pullThroughListWait: Duration
     /// Log one line per request at `info` level.
     public var accessLog: Bool
 
@@ -41,6 +44,7 @@ public struct HubServerConfiguration: Sendable {
         storeStatsInterval: Duration = .seconds(300),
         pullThroughHeadWait: Duration = .seconds(8),
         pullThroughVerifyWait: Duration = .seconds(1),
+        pullThroughListWait: Duration = .seconds(2),
         accessLog: Bool = true
     ) {
         self.cacheDirectory = cacheDirectory
@@ -53,6 +57,7 @@ public struct HubServerConfiguration: Sendable {
         self.storeStatsInterval = storeStatsInterval
         self.pullThroughHeadWait = pullThroughHeadWait
         self.pullThroughVerifyWait = pullThroughVerifyWait
+        self.pullThroughListWait = pullThroughListWait
         self.accessLog = accessLog
     }
 

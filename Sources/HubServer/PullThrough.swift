@@ -5,8 +5,10 @@ internal import Logging
 /// what a client asks for:
 ///
 /// - `list`: a revision the store does not know is resolved upstream and recorded (commit, full
-///   manifest, visibility, ref, and a snapshot folder that may be empty). No file content moves, so a
-///   client's metadata requests and HEADs are answered within a few API round trips.
+///   manifest, visibility, ref, and a snapshot folder holding the files already in `blobs/`). No file
+///   content moves, so a client's metadata requests and HEADs are answered within a few API round trips.
+/// - `resolve` and `entry`: the commit a revision names (recording visibility) and one file's entry,
+///   one request each, for answering about a file while the listing of a large repo is still running.
 /// - `fetch`: one file of a listed commit is fetched, verified, moved into `blobs/` and linked into
 ///   the commit's snapshot. While it runs the fetcher reports the growing written prefix of its
 ///   partial file to `progress`, so the server can stream it to clients before the end is known.
@@ -17,7 +19,12 @@ internal import Logging
 public protocol PullThroughFetcher: Sendable {
     /// Records `repo@revision` in the store and returns its commit.
     func list(repo: RepoRef, revision: String) async throws -> String
-    /// Makes `entry` of `commit` present in the store (blob and snapshot link), reporting progress.
+    /// The commit `revision` names upstream; records the repo's visibility in the store.
+    func resolve(repo: RepoRef, revision: String) async throws -> String
+    /// The entry of one file of `commit` upstream, nil when there is no such file.
+    func entry(repo: RepoRef, commit: String, path: String) async throws -> ManifestEntry?
+    /// Makes `entry` of `commit` present in the store (its blob, and its snapshot link once the
+    /// commit's snapshot folder exists), reporting progress.
     func fetch(repo: RepoRef, commit: String, entry: ManifestEntry, progress: PullProgress) async throws
 }
 
@@ -27,6 +34,7 @@ actor PullThroughCoordinator {
     let fetcher: any PullThroughFetcher
     let logger: Logger
     private var listings: [String: Task<String, any Error>] = [:]
+    private var resolutions: [String: Task<String, any Error>] = [:]
     private var fetches: [String: (task: Task<Void, any Error>, progress: PullProgress)] = [:]
 
     init(fetcher: any PullThroughFetcher, logger: Logger) {
@@ -58,6 +66,19 @@ actor PullThroughCoordinator {
         return t
     }
 
+    /// Starts (or joins) resolving `repo@revision` to a commit upstream.
+    func resolution(repo: RepoRef, revision: String) -> Task<String, any Error> {
+        let key = "\(repo.type.rawValue)/\(repo.id)@\(revision)"
+        if let t = resolutions[key] { return t }
+        let fetcher = self.fetcher
+        let t = Task<String, any Error> {
+            defer { self.resolutionFinished(key) }
+            return try await fetcher.resolve(repo: repo, revision: revision)
+        }
+        resolutions[key] = t
+        return t
+    }
+
     /// Starts (or joins) the fetch of one file's content; clients of any path with that content share it.
     func fetch(repo: RepoRef, commit: String, entry: ManifestEntry, metrics: ServerMetrics) -> (task: Task<Void, any Error>, progress: PullProgress) {
         let key = "\(repo.type.rawValue)/\(repo.id)#\(entry.etag)"
@@ -85,5 +106,6 @@ actor PullThroughCoordinator {
     }
 
     private func listingFinished(_ key: String) { listings.removeValue(forKey: key) }
+    private func resolutionFinished(_ key: String) { resolutions.removeValue(forKey: key) }
     private func fetchFinished(_ key: String) { fetches.removeValue(forKey: key) }
 }

@@ -35,20 +35,38 @@ public struct UpstreamFetcher: PullThroughFetcher {
 
     public func list(repo: RepoRef, revision: String) async throws -> String {
         try await Self.onThread { [self] in
-            try Revision.validate(revision)
             let api = self.api(repo)
-            let info = try api.revisionInfo(repo, revision: revision)
+            let info = try recordInfo(api, repo: repo, revision: revision)
             let full = try store.loadManifest(repo, commit: info.sha) ?? api.manifest(repo, commit: info.sha)
-            try FS.mkdirs(store.root)
-            var tags = store.loadRepoInfo(repo)?.tags
-            if !Revision.isCommitSHA(revision) && !revision.hasPrefix("refs/"), let fresh = try? api.tagNames(repo) { tags = fresh }
-            // Visibility first: once the ref is there, requests are answered from the store.
-            try store.saveRepoInfo(RepoInfo(repo: repo, isPrivate: info.isPrivate, gated: info.gated,
-                                            endpoint: Redact.url(endpoint), lastSync: Date().timeIntervalSince1970, tags: tags))
-            let none = Manifest(repo: repo, commit: info.sha, entries: [])
-            try store.target(repo).publish(plan: Differ.plan(local: nil, remote: none), target: none, full: full, revision: revision)
+            // Files fetched before the listing was done (or held for another commit) are linked now.
+            let target = store.target(repo)
+            let held = Manifest(repo: repo, commit: info.sha, entries: full.entries.filter(target.hasContent))
+            try target.publish(plan: Differ.plan(local: nil, remote: held), target: held, full: full, revision: revision)
             return info.sha
         }
+    }
+
+    public func resolve(repo: RepoRef, revision: String) async throws -> String {
+        try await Self.onThread { [self] in try recordInfo(api(repo), repo: repo, revision: revision).sha }
+    }
+
+    public func entry(repo: RepoRef, commit: String, path: String) async throws -> ManifestEntry? {
+        try await Self.onThread { [self] in
+            try store.loadManifest(repo, commit: commit).map { $0.entries.first { $0.path == path } }
+                ?? api(repo).pathInfo(repo, commit: commit, path: path)
+        }
+    }
+
+    /// Resolves the revision and saves the repo's visibility (and tag names) before anything of it is served.
+    func recordInfo(_ api: HubAPIClient, repo: RepoRef, revision: String) throws -> RevisionInfo {
+        try Revision.validate(revision)
+        let info = try api.revisionInfo(repo, revision: revision)
+        try FS.mkdirs(store.root)
+        var tags = store.loadRepoInfo(repo)?.tags
+        if !Revision.isCommitSHA(revision) && !revision.hasPrefix("refs/"), let fresh = try? api.tagNames(repo) { tags = fresh }
+        try store.saveRepoInfo(RepoInfo(repo: repo, isPrivate: info.isPrivate, gated: info.gated,
+                                        endpoint: Redact.url(endpoint), lastSync: Date().timeIntervalSince1970, tags: tags))
+        return info
     }
 
     public func fetch(repo: RepoRef, commit: String, entry: ManifestEntry, progress: PullProgress) async throws {
@@ -69,7 +87,10 @@ public struct UpstreamFetcher: PullThroughFetcher {
                 let report = engine.run(jobs: [job], target: partial)
                 if let failure = report.failures.first { throw failure.error }
             }
-            try target.link(entry, commit: commit)
+            // Before the commit is listed its snapshot folder does not exist; the listing links held files.
+            if FS.isDirectory(store.snapshotDirectory(repo, commit: commit)) {
+                try target.link(entry, commit: commit)
+            }
         }
     }
 

@@ -80,14 +80,32 @@ actor FakeFetcher: PullThroughFetcher {
         try await record(repo: repo, revision: revision)
     }
 
-    nonisolated func fetch(repo: RepoRef, commit: String, entry: ManifestEntry, progress: PullProgress) async throws {
-        try await link(repo: repo, commit: commit, entry: entry)
+    nonisolated func resolve(repo: RepoRef, revision: String) async throws -> String {
+        await note("resolve \(repo)@\(revision)")
+        guard repo.id.description == "up/model" else { throw HubError(.repoNotFound, "no such repo upstream") }
+        return Fixture.main
     }
 
-    /// Fixture content is already in `blobs/` (a filtered snapshot); the fetch only links it.
-    private func link(repo: RepoRef, commit: String, entry: ManifestEntry) throws {
+    nonisolated func entry(repo: RepoRef, commit: String, path: String) async throws -> ManifestEntry? {
+        Fixture.files.first { $0.path == path }?.entry
+    }
+
+    nonisolated func fetch(repo: RepoRef, commit: String, entry: ManifestEntry, progress: PullProgress) async throws {
+        try await store(repo: repo, commit: commit, entry: entry)
+    }
+
+    private func note(_ call: String) { calls.append(call) }
+
+    /// Writes the fixture's content to `blobs/` and links it once the commit has a snapshot folder.
+    private func store(repo: RepoRef, commit: String, entry: ManifestEntry) throws {
         calls.append("fetch \(repo):\(entry.path)")
-        try cache.store.target(repo).link(entry, commit: commit)
+        let blob = cache.store.blobPath(repo, etag: entry.etag)
+        if FS.fileSize(blob) == nil, let f = Fixture.files.first(where: { $0.entry.etag == entry.etag }) {
+            try FS.writeAtomically(f.content, to: blob)
+        }
+        if FS.isDirectory(cache.store.snapshotDirectory(repo, commit: commit)) {
+            try cache.store.target(repo).link(entry, commit: commit)
+        }
     }
 
     private func record(repo: RepoRef, revision: String) async throws -> String {
@@ -147,22 +165,44 @@ struct PullThroughTests {
         }
     }
 
-    @Test("A HEAD does not wait past its budget: 503 + Retry-After, the fetch goes on")
+    @Test("A HEAD does not wait past its budget: 503 + Retry-After on the API, the listing goes on")
     func headBudget() async throws {
         let cache = try Fixture.standard()
         let fetcher = FakeFetcher(cache: cache, held: true)
         try await withServer(cache, configure: { $0.pullThroughHeadWait = .milliseconds(300) }, pullThrough: fetcher) { s in
-            let url = s.url + "/up/model/resolve/main/README.md"
+            let url = s.url + "/api/models/up/model/revision/main"
             let h = try await http(url, method: "HEAD")
             #expect(h.status == 503)
             #expect(h.header("Retry-After") == "5")
             let h2 = try await http(url, method: "HEAD")
             #expect(h2.status == 503)
-            #expect(await fetcher.calls == ["up/model@main"], "one fetch, joined by the retry")
+            #expect(await fetcher.calls == ["up/model@main"], "one listing, joined by the retry")
             await fetcher.release()
             let g = try await http(url)
             #expect(g.status == 200)
-            #expect(g.text == "# tiny\n")
+            #expect(g.object["sha"] as? String == Fixture.main)
+        }
+    }
+
+    @Test("A file of a repo still being listed is looked up alone: HEAD and GET answer while the listing runs")
+    func fileBeforeListing() async throws {
+        let cache = try Fixture.standard()
+        let fetcher = FakeFetcher(cache: cache, held: true)
+        try await withServer(cache, configure: { $0.pullThroughListWait = .milliseconds(200) }, pullThrough: fetcher) { s in
+            let url = s.url + "/up/model/resolve/main/sub/notes.txt"
+            let h = try await http(url, method: "HEAD")
+            #expect(h.status == 200)
+            #expect(h.header("X-Repo-Commit") == Fixture.main)
+            #expect(h.header("ETag") == "\"\(FixtureFile("sub/notes.txt", "notes\n").entry.etag)\"")
+            let g = try await http(url)
+            #expect(g.text == "notes\n")
+            expectHubError(try await http(s.url + "/up/model/resolve/main/nope.txt"), 404, "EntryNotFound")
+            #expect(!FS.exists(cache.store.snapshotDirectory(repo("up/model"), commit: Fixture.main)), "the listing is still held")
+            await fetcher.release()
+            // Once listed, the file fetched before is linked into the snapshot with the rest.
+            let info = try await http(s.url + "/api/models/up/model/revision/main")
+            #expect(info.status == 200)
+            #expect(cache.store.snapshotEntryBlob(repo("up/model"), commit: Fixture.main, path: "sub/notes.txt") != nil)
         }
     }
 }

@@ -146,6 +146,39 @@ struct PullStreamTests {
         }
     }
 
+    @Test("While a slow tree listing runs, a file is found with paths-info, served, and linked once the listing lands")
+    func fileBeforeTheListingEnds() async throws {
+        try await FakeHub.withHub { hub in
+            let size: Int64 = 200_000
+            try hub.commit(Self.repo, files: ["w.bin": .pattern(seed: 2, size: size, lfs: true), "a.txt": "a\n"])
+            let content = try FakeHub.FileContent.pattern(seed: 2, size: size).allBytes()
+            let commit = try #require(hub.resolve(Self.repo))
+            let stall = hub.addFault(Rule(.hub, match: .rawPathContains("/tree/"), times: 1, action: .stallAfter(bytes: 0)))
+            let cache = try TestCache()
+            try await withServer(cache, configure: { $0.pullThroughListWait = .milliseconds(200) }, pullThrough: Self.fetcher(hub, cache)) { s in
+                let url = s.url + "/up/big/resolve/main/w.bin"
+                let head = try await http(url, method: "HEAD")
+                #expect(head.status == 200)
+                #expect(head.header("X-Repo-Commit") == commit)
+                #expect(head.header("X-Linked-Size") == String(size))
+                #expect(try await http(url).body == content)
+                expectHubError(try await http(s.url + "/up/big/resolve/main/none.bin"), 404, "EntryNotFound")
+                #expect(hub.firedCount(stall) == 1 && hub.stalledCount == 1, "the tree listing is still stalled")
+                #expect(hub.requests.contains { $0.path.contains("/paths-info/") })
+                let snap = cache.store.snapshotDirectory(Self.repo, commit: commit)
+                #expect(!FileManager.default.fileExists(atPath: snap), "nothing is published before the listing")
+
+                #expect(hub.releaseStalls() == 1)
+                let info = try await http(s.url + "/api/models/up/big/revision/main")
+                #expect(info.status == 200)
+                let siblings = (info.object["siblings"] as? [[String: Any]] ?? []).compactMap { $0["rfilename"] as? String }
+                #expect(Set(siblings) == ["w.bin", "a.txt"], "listings show every file of the commit")
+                #expect(cache.store.snapshotEntryBlob(Self.repo, commit: commit, path: "w.bin")?.size == size, "linked by the listing")
+                #expect(cache.store.snapshotEntryBlob(Self.repo, commit: commit, path: "a.txt") == nil)
+            }
+        }
+    }
+
     @Test("Upstream errors of a pulled file reach the client as Hub errors")
     func upstreamErrors() async throws {
         try await FakeHub.withHub { hub in
