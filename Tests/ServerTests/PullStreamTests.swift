@@ -112,6 +112,9 @@ struct PullStreamTests {
                 let before = hub.requests.count
                 #expect(try await http(url).body == content)
                 #expect(hub.requests.count == before)
+                let metrics = try await http(s.url + "/metrics").text.split(separator: "\n")
+                #expect(metrics.contains { $0.hasPrefix("hubmirror_pull_through_total") && $0.contains("kind=\"file\"") && $0.contains("result=\"ok\"") && $0.hasSuffix(" 1") },
+                        "one file fetch: \(metrics.filter { $0.hasPrefix("hubmirror_pull") })")
             }
         }
     }

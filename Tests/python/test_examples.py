@@ -1,0 +1,30 @@
+"""The runnable examples in Examples/ run and show what their README says."""
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+BIN = os.environ.get("HUBMIRROR_BIN_DIR", os.path.join(ROOT, ".build", "debug"))
+
+
+def run_example(name):
+    env = dict(os.environ, BIN=os.path.abspath(BIN), PYTHON=sys.executable, HF_HUB_DISABLE_TELEMETRY="1",
+               HF_HUB_DISABLE_PROGRESS_BARS="1")
+    env.pop("HF_TOKEN", None)
+    r = subprocess.run(["bash", os.path.join("Examples", name)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
+def test_pull_through_example_fetches_once_for_two_clients():
+    out = run_example("pull-through.sh")
+    shas = re.findall(r"client (?:one|two): sha256 ([0-9a-f]{64})", out)
+    assert len(shas) == 2 and shas[0] == shas[1], out
+    assert "upstream fetches of the file: 1" in out, out
+    assert out.count("/snapshots/") == 1 and "model.safetensors" in out, out
+
+
+def test_two_mirrors_example_reads_mirror_b_offline():
+    out = run_example("two-mirrors.sh")
+    assert "mirror B has" in out and "model.safetensors" in out, out
