@@ -43,6 +43,10 @@ let package = Package(
         .target(name: "HubTransfer", dependencies: ["CFileShims", "HubCore", "HubDigest", "HubHTTP", "HubStore", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         // Orchestration: API -> manifest -> diff -> transfer -> publish.
         .target(name: "HubSync", dependencies: ["HubCore", "HubAPI", "HubStore", "HubTransfer", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        // `verify` (and later `gc`): checks and repairs of the store.
+        .target(name: "HubMaintenance", dependencies: [
+            "HubCore", "HubDigest", "HubStore", "HubAPI", "HubHTTP", "HubTransfer", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         // `hubmirror serve`: the Hub API over the store (Hummingbird 2).
         .target(name: "HubServer", dependencies: [
             "HubCore", "HubStore", "HubSync", "HubDigest", "HubAPI", "HubHTTP", "HubTransfer",
@@ -61,7 +65,7 @@ let package = Package(
         ], swiftSettings: strict),
 
         .executableTarget(name: "hubmirror", dependencies: [
-            "HubCore", "HubAPI", "HubStore", "HubTransfer", "HubSync", "HubServer",
+            "HubCore", "HubAPI", "HubStore", "HubTransfer", "HubSync", "HubServer", "HubMaintenance",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
@@ -73,7 +77,7 @@ let package = Package(
         .testTarget(name: "HubCoreTests", dependencies: ["HubCore", "HubDigest"]),
         .testTarget(name: "HubStoreTests", dependencies: ["HubCore", "HubStore"]),
         .testTarget(name: "HubTransferTests", dependencies: ["HubCore", "HubTransfer", "HubHTTP", "HubDigest"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["HubCore", "HubDigest", "HubFakeHub", "HubStore", "HubSync", "HubAPI", "HubTransfer", "HubHTTP"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["HubCore", "HubDigest", "HubFakeHub", "HubStore", "HubSync", "HubAPI", "HubTransfer", "HubHTTP", "HubMaintenance"]),
         .testTarget(name: "FakeHubTests", dependencies: ["HubFakeHub", "HubCore", "HubDigest"]),
         .testTarget(name: "ServerTests", dependencies: ["HubCore", "HubStore", "HubServer", "HubFakeHub", "HubDigest", "HubHTTP"]),
     ]

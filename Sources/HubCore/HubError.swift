@@ -22,6 +22,7 @@ public struct HubError: Error, Sendable, CustomStringConvertible, Equatable {
         case store                 // other local I/O failure
         case lockHeld              // another run holds the lock
         case partial               // some repos failed, others succeeded
+        case damaged               // verify found corrupt, missing or misplaced content in the store
         case interrupted           // SIGINT / SIGTERM
     }
 
@@ -75,6 +76,7 @@ extension HubError.Kind {
         case .store: return 42
         case .lockHeld: return 50
         case .partial: return 51
+        case .damaged: return 33
         case .interrupted: return 130
         }
     }
