@@ -190,6 +190,39 @@ def test_serve_pull_through_streams_a_slow_upstream_within_the_client_timeout(tm
                 p.wait(timeout=15)
 
 
+def test_pull_through_mirrors_chain(tmp_path):
+    """client -> mirror B (serve --upstream A) -> mirror A (serve --upstream hub) -> hub: a whole repo
+    arrives, byte-exact, with the client's 3 s timeouts while the hub sends its big file at 1 MB/s."""
+    procs = []
+
+    def start(args):
+        p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        procs.append(p)
+        line = p.stdout.readline().strip()
+        assert line.startswith("listening on "), line
+        return line[len("listening on "):]
+
+    try:
+        hub = start([os.path.join(BIN, "hubmirror-fakehub"), "--demo", "--port", "0", "--trickle", "model.safetensors:1000000"])
+        stores = [str(tmp_path / "a"), str(tmp_path / "b")]
+        for s in stores:
+            os.makedirs(s)
+        a = start([os.path.join(BIN, "hubmirror"), "serve", "--cache-dir", stores[0], "--port", "0", "--upstream", hub])
+        b = start([os.path.join(BIN, "hubmirror"), "serve", "--cache-dir", stores[1], "--port", "0", "--upstream", a])
+        path = run_python("import json; from huggingface_hub import snapshot_download as s; print(json.dumps(s('acme/tiny-model')))",
+                          client_env(HF_ENDPOINT=b, HF_HUB_CACHE=str(tmp_path / "client"),
+                                     HF_HUB_DOWNLOAD_TIMEOUT="3", HF_HUB_ETAG_TIMEOUT="3"))
+        got = sha256_tree(path)
+        assert "model.safetensors" in got and len(got) == 7, got
+        for s in stores:
+            snap = os.path.join(s, "models--acme--tiny-model", "snapshots")
+            assert sha256_tree(os.path.join(snap, os.listdir(snap)[0])) == got, "each mirror kept the same verified files"
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            p.wait(timeout=15)
+
+
 def test_served_large_files_and_ranges_are_byte_exact(demo_hub, tmp_path):
     """Files of 64 KiB and more leave `serve` through sendfile; every range must still be exact."""
     import urllib.request
