@@ -13,15 +13,24 @@ OUT="$PWD/demo-out"
 rm -rf "$OUT"; mkdir -p "$OUT"
 CACHE="$OUT/hub"
 
-"$BIN/hubmirror-fakehub" --demo --port 0 >"$OUT/fakehub.out" 2>"$OUT/fakehub.log" &
-HUB_PID=$!
-SERVE_PID=
-trap 'kill $HUB_PID $SERVE_PID 2>/dev/null || true' EXIT
-until grep -q '^listening on ' "$OUT/fakehub.out" 2>/dev/null; do
-  kill -0 $HUB_PID 2>/dev/null || { cat "$OUT/fakehub.log"; exit 1; }
-  sleep 0.1
-done
-ENDPOINT=$(sed -n 's/^listening on //p' "$OUT/fakehub.out" | head -1)
+PIDS=()
+trap 'kill "${PIDS[@]}" 2>/dev/null || true' EXIT
+# start NAME CMD...: runs CMD in the background (output in $OUT/NAME.out and .log) until it prints
+# its "listening on URL" line; sets URL.
+start() {
+  local name=$1; shift
+  "$@" >"$OUT/$name.out" 2>"$OUT/$name.log" &
+  local pid=$!
+  PIDS+=("$pid")
+  until grep -q '^listening on ' "$OUT/$name.out" 2>/dev/null; do
+    kill -0 "$pid" 2>/dev/null || { cat "$OUT/$name.log"; exit 1; }
+    sleep 0.1
+  done
+  URL=$(sed -n 's/^listening on //p' "$OUT/$name.out" | head -1)
+}
+
+start fakehub "$BIN/hubmirror-fakehub" --demo --port 0
+ENDPOINT=$URL
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 run() { say "$*"; "$@"; }
 
@@ -48,29 +57,20 @@ print(f"  scan_cache_dir: {len(info.repos)} repos, {info.size_on_disk} bytes, wa
 PY
 
 say "hubmirror serve: the mirror answers the Hub API; the official 'hf download' reads from it"
-"$BIN/hubmirror" serve --cache-dir "$CACHE" --port 0 >"$OUT/serve.out" 2>"$OUT/serve.log" &
-SERVE_PID=$!
-until grep -q '^listening on ' "$OUT/serve.out" 2>/dev/null; do
-  kill -0 $SERVE_PID 2>/dev/null || { cat "$OUT/serve.log"; exit 1; }
-  sleep 0.1
-done
-MIRROR=$(sed -n 's/^listening on //p' "$OUT/serve.out" | head -1)
+start serve "$BIN/hubmirror" serve --cache-dir "$CACHE" --port 0
+MIRROR=$URL
 HF_ENDPOINT="$MIRROR" HF_HUB_DISABLE_TELEMETRY=1 HF_HUB_CACHE="$OUT/client-cache" HF_HUB_DISABLE_PROGRESS_BARS=1 .venv/bin/hf download acme/tiny-model --local-dir "$OUT/from-mirror" >/dev/null 2>&1
 (cd "$OUT/from-mirror" && find . -path ./.cache -prune -o -type f -print | sort | sed 's/^/  /')
 
 say "hubmirror serve --upstream: an empty mirror fills itself on demand, file by file, verified"
 mkdir -p "$OUT/pull-store"
-"$BIN/hubmirror" serve --cache-dir "$OUT/pull-store" --port 0 --upstream "$ENDPOINT" >"$OUT/pull.out" 2>"$OUT/pull.log" &
-PULL_PID=$!
-trap 'kill $HUB_PID $SERVE_PID $PULL_PID 2>/dev/null || true' EXIT
-until grep -q '^listening on ' "$OUT/pull.out" 2>/dev/null; do
-  kill -0 $PULL_PID 2>/dev/null || { cat "$OUT/pull.log"; exit 1; }
-  sleep 0.1
-done
-PULL=$(sed -n 's/^listening on //p' "$OUT/pull.out" | head -1)
+start pull "$BIN/hubmirror" serve --cache-dir "$OUT/pull-store" --port 0 --upstream "$ENDPOINT"
+PULL=$URL
 HF_ENDPOINT="$PULL" HF_HUB_DISABLE_TELEMETRY=1 HF_HUB_CACHE="$OUT/client-cache2" HF_HUB_DISABLE_PROGRESS_BARS=1 \
   .venv/bin/hf download acme/tiny-model model.safetensors config.json --local-dir "$OUT/pulled" >/dev/null 2>&1
 echo "  the client got:"; (cd "$OUT/pulled" && find . -path ./.cache -prune -o -type f -print | sort | sed 's/^/    /')
 echo "  the mirror now holds (only what was asked for):"
 (cd "$OUT/pull-store/models--acme--tiny-model/snapshots" && find . -mindepth 2 | sort | sed 's/^/    /')
 grep 'pull-through fetch verified' "$OUT/pull.log" | sed -E 's/.*(file=[^ ]+).*/  serve log: pulled, verified and linked \1/' || true
+
+run "$BIN/hubmirror" verify --cache-dir "$CACHE"

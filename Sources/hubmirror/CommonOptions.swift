@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HubCore
+import HubStore
 import HubSync
 import HubTransfer
 
@@ -103,5 +104,26 @@ struct TransferFlags: ParsableArguments {
         }
         o.shouldStop = { StopFlag.shared.isSet }
         return o
+    }
+}
+
+/// Which repos of which cache a store-wide command (`verify`, `gc`) works on.
+struct StoreSelection: ParsableArguments {
+    @Argument(help: ArgumentHelp("Repos, e.g. org/name (default: every repo of the cache).", valueName: "repo"))
+    var repos: [String] = []
+
+    @Option(name: .long, help: "Repository type of the repos named: model, dataset or space.")
+    var type: String = "model"
+
+    @Option(name: .long, help: "Cache directory (default: $HF_HUB_CACHE or $HF_HOME/hub).")
+    var cacheDir: String?
+
+    /// The cache (which must exist) and the repos named (empty: all of them).
+    func resolved() throws -> (store: CacheStore, repos: [RepoRef]) {
+        guard let repoType = RepoType(parsing: type) else { throw HubError(.usage, "--type must be model, dataset or space, not '\(type)'") }
+        let selected = try repos.map { RepoRef(type: repoType, id: try RepoID($0)) }
+        let root = HFEnvironment.absolute(cacheDir ?? HFEnvironment.hubCache)
+        guard FS.isDirectory(root) else { throw HubError(.usage, "cache directory \(root) does not exist") }
+        return (CacheStore(root: root), selected)
     }
 }

@@ -17,14 +17,7 @@ struct GCCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: ArgumentHelp("Repos to collect, e.g. org/name (default: every repo of the cache).", valueName: "repo"))
-    var repos: [String] = []
-
-    @Option(name: .long, help: "Repository type of the repos named: model, dataset or space.")
-    var type: String = "model"
-
-    @Option(name: .long, help: "Cache directory (default: $HF_HUB_CACHE or $HF_HOME/hub).")
-    var cacheDir: String?
+    @OptionGroup var selection: StoreSelection
 
     @Option(name: .long, help: ArgumentHelp("Keep at most this many snapshots that no ref names, newest first (default: keep all).", valueName: "n"))
     var keepUnreferenced: Int?
@@ -40,13 +33,10 @@ struct GCCommand: ParsableCommand {
 
     func run() throws {
         try HubMirror.guarded {
-            guard let repoType = RepoType(parsing: type) else { throw HubError(.usage, "--type must be model, dataset or space, not '\(type)'") }
             if let k = keepUnreferenced, k < 0 { throw HubError(.usage, "--keep-unreferenced must be 0 or more") }
             if grace < 0 { throw HubError(.usage, "--grace must be 0 or more") }
-            let selected = try repos.map { RepoRef(type: repoType, id: try RepoID($0)) }
-            let root = HFEnvironment.absolute(cacheDir ?? HFEnvironment.hubCache)
-            guard FS.isDirectory(root) else { throw HubError(.usage, "cache directory \(root) does not exist") }
-            let gc = GarbageCollector(store: CacheStore(root: root), keepUnreferenced: keepUnreferenced, grace: grace, dryRun: dryRun)
+            let (store, selected) = try selection.resolved()
+            let gc = GarbageCollector(store: store, keepUnreferenced: keepUnreferenced, grace: grace, dryRun: dryRun)
             let report = try gc.collect(selected)
             if json {
                 if let d = try? JSON.encode(report) { Console.out(String(decoding: d, as: UTF8.self)) }

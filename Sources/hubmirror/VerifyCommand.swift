@@ -19,14 +19,7 @@ struct VerifyCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: ArgumentHelp("Repos to check, e.g. org/name (default: every repo of the cache).", valueName: "repo"))
-    var repos: [String] = []
-
-    @Option(name: .long, help: "Repository type of the repos named: model, dataset or space.")
-    var type: String = "model"
-
-    @Option(name: .long, help: "Cache directory (default: $HF_HUB_CACHE or $HF_HOME/hub).")
-    var cacheDir: String?
+    @OptionGroup var selection: StoreSelection
 
     @Flag(name: .long, help: "Fetch damaged or missing content again and relink it.")
     var repair = false
@@ -48,12 +41,8 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         try HubMirror.guarded {
-            guard let repoType = RepoType(parsing: type) else { throw HubError(.usage, "--type must be model, dataset or space, not '\(type)'") }
-            let selected = try repos.map { RepoRef(type: repoType, id: try RepoID($0)) }
+            let (store, selected) = try selection.resolved()
             LoggingSetup.bootstrap(verbose: verbose, quiet: json)
-            let root = HFEnvironment.absolute(cacheDir ?? HFEnvironment.hubCache)
-            guard FS.isDirectory(root) else { throw HubError(.usage, "cache directory \(root) does not exist") }
-            let store = CacheStore(root: root)
             var report = try StoreVerifier(store: store).verify(selected)
             if repair && !report.isHealthy {
                 StopFlag.shared.install()
@@ -66,7 +55,7 @@ struct VerifyCommand: ParsableCommand {
             }
             print(report)
             if !report.isHealthy {
-                throw HubError(.damaged, "\(report.unrepaired) problem(s) in the store \(root)\(repair ? " could not be repaired" : "; run with --repair to fetch the content again")")
+                throw HubError(.damaged, "\(report.unrepaired) problem(s) in the store \(store.root)\(repair ? " could not be repaired" : "; run with --repair to fetch the content again")")
             }
         }
     }
