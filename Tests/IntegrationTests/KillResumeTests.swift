@@ -29,29 +29,8 @@ import Testing
         }
     }
 
-    func hubmirror(_ args: [String]) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: builtExecutable("hubmirror"))
-        p.arguments = args
-        p.environment = ["HOME": NSTemporaryDirectory(), "HUBMIRROR_RETRY_BASE_MS": "10", "PATH": "/usr/bin:/bin"]
-        p.standardOutput = Pipe()
-        p.standardError = Pipe()
-        try p.run()
-        return p
-    }
-
-    /// Runs to completion on a separate thread; returns exit status and stdout.
-    func run(_ args: [String]) async throws -> (Int32, String, String) {
-        let p = try hubmirror(args)
-        return await withCheckedContinuation { c in
-            Thread {
-                let out = (p.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
-                let err = (p.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()
-                p.waitUntilExit()
-                c.resume(returning: (p.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self)))
-            }.start()
-        }
-    }
+    func hubmirror(_ args: [String]) throws -> Process { try startHubmirror(args) }
+    func run(_ args: [String]) async throws -> (Int32, String, String) { try await runHubmirror(args) }
 
     @Test func killDashNineThenRerunFetchesNoJournaledByteAgain() async throws {
         try await FakeHub.withHub { hub in

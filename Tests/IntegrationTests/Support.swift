@@ -105,3 +105,28 @@ func builtExecutable(_ name: String) -> String {
     }
     return ".build/debug/" + name
 }
+
+/// Starts the built `hubmirror` with `args`, stdout and stderr piped, fast retries, no user environment.
+func startHubmirror(_ args: [String]) throws -> Process {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: builtExecutable("hubmirror"))
+    p.arguments = args
+    p.environment = ["HOME": NSTemporaryDirectory(), "HUBMIRROR_RETRY_BASE_MS": "10", "PATH": "/usr/bin:/bin"]
+    p.standardOutput = Pipe()
+    p.standardError = Pipe()
+    try p.run()
+    return p
+}
+
+/// Runs the built `hubmirror` to completion on its own thread: exit status, stdout, stderr.
+func runHubmirror(_ args: [String]) async throws -> (Int32, String, String) {
+    let p = try startHubmirror(args)
+    return await withCheckedContinuation { c in
+        Thread {
+            let out = (p.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
+            let err = (p.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            c.resume(returning: (p.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self)))
+        }.start()
+    }
+}

@@ -108,22 +108,5 @@ import Glibc
         }
     }
 
-    func run(_ args: [String]) async throws -> (Int32, String, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: builtExecutable("hubmirror"))
-        p.arguments = args
-        p.environment = ["HOME": NSTemporaryDirectory(), "HUBMIRROR_RETRY_BASE_MS": "10", "PATH": "/usr/bin:/bin"]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        return await withCheckedContinuation { c in
-            Thread {
-                let o = out.fileHandleForReading.readDataToEndOfFile()
-                let e = err.fileHandleForReading.readDataToEndOfFile()
-                p.waitUntilExit()
-                c.resume(returning: (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self)))
-            }.start()
-        }
-    }
+    func run(_ args: [String]) async throws -> (Int32, String, String) { try await runHubmirror(args) }
 }
