@@ -48,11 +48,15 @@ public struct HubServer: Sendable {
             logger: logger
         )
         let stats = StoreStatsService(store: state.store, metrics: state.metrics, interval: config.storeStatsInterval)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: app),
+            .init(service: stats, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore),
+        ]
+        if let fetcher = state.pull?.fetcher {
+            services.append(.init(service: PullThroughStopper(fetcher: fetcher), successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: app),
-                .init(service: stats, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore),
-            ],
+            services: services,
             gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
             logger: logger
         ))

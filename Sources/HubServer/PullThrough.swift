@@ -1,5 +1,6 @@
 public import HubCore
 internal import Logging
+internal import ServiceLifecycle
 
 /// Brings what the store lacks from an upstream Hub, for `serve --upstream`, in two steps that match
 /// what a client asks for:
@@ -26,6 +27,24 @@ public protocol PullThroughFetcher: Sendable {
     /// Makes `entry` of `commit` present in the store (its blob, and its snapshot link once the
     /// commit's snapshot folder exists), reporting progress.
     func fetch(repo: RepoRef, commit: String, entry: ManifestEntry, progress: PullProgress) async throws
+    /// The server is shutting down: stop fetches under way (keeping partial data for a resume) so
+    /// the requests waiting on them end now rather than when the download would have.
+    func stop()
+}
+
+extension PullThroughFetcher {
+    public func stop() {}
+}
+
+/// Tells the fetcher to stop as soon as graceful shutdown begins. Listed after the HTTP server in
+/// the service group, so it hears of the shutdown first, before the server waits for its requests.
+struct PullThroughStopper: Service {
+    let fetcher: any PullThroughFetcher
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        fetcher.stop()
+    }
 }
 
 /// Runs at most one listing per repo and revision and one fetch per repo and content at a time; a

@@ -16,6 +16,7 @@ public struct UpstreamFetcher: PullThroughFetcher {
     let store: CacheStore
     let transfer: TransferOptions
     let logger: Logger
+    let stopped = Locked(false)
 
     /// - Parameters:
     ///   - transfer: engine settings for each file fetch (connections per file, stall timeout…).
@@ -24,9 +25,15 @@ public struct UpstreamFetcher: PullThroughFetcher {
         self.endpoint = endpoint
         self.token = token
         self.store = CacheStore(root: cacheDirectory)
-        self.transfer = transfer
         self.logger = logger
+        var t = transfer
+        let stopped = self.stopped
+        let outer = transfer.shouldStop
+        t.shouldStop = { stopped.withLock { $0 } || outer() }
+        self.transfer = t
     }
+
+    public func stop() { stopped.withLock { $0 = true } }
 
     func api(_ repo: RepoRef) -> HubAPIClient {
         let request = SyncRequest(repo: repo, endpoint: endpoint, token: token, location: .cache(store.root), transfer: transfer)

@@ -182,6 +182,32 @@ struct PullStreamTests {
         }
     }
 
+    @Test("Shutting down stops a pull-through fetch at once, keeping its partial data and journal")
+    func shutdownStopsFetches() async throws {
+        try await FakeHub.withHub { hub in
+            let size: Int64 = 3 << 20
+            try hub.commit(Self.repo, files: ["big.bin": .pattern(seed: 12, size: size, lfs: true)])
+            // Stalled for good: without the stop, the fetch (and the shutdown) would wait out the 60 s stall timeout.
+            _ = hub.addFault(Rule(.any, match: .file("big.bin"), method: .get, times: 1, action: .stallAfter(bytes: 1 << 20)))
+            let cache = try TestCache()
+            var config = HubServerConfiguration(cacheDirectory: cache.root, port: 0)
+            Self.streamNow(&config)
+            let server = try await TestServer.start(config, pullThrough: Self.fetcher(hub, cache))
+            let get = try StreamingGet(server.url + "/up/big/resolve/main/big.bin")
+            #expect(await get.read(atLeast: 1 << 20).count == 1 << 20)
+            let started = ContinuousClock.now
+            await server.stop()
+            #expect(ContinuousClock.now - started < .seconds(30), "shutdown did not wait for the stalled download")
+            let (rc, body) = await get.finish()
+            #expect(rc != 0 && body.count < Int(size), "the client sees a short body, not a complete one")
+            let partial = cache.store.stateDirectory(Self.repo) + "/partial-serve"
+            let journal = try #require(FS.listDirectory(partial).first { $0.hasSuffix(".journal") })
+            #expect(FS.exists(partial + "/" + journal.replacingOccurrences(of: ".journal", with: ".part")))
+            let text = String(decoding: FS.readFile(partial + "/" + journal) ?? [], as: UTF8.self)
+            #expect(text.contains("0 \(1 << 20)"), "the 1 MiB received is journaled for a resume: \(text)")
+        }
+    }
+
     @Test("Upstream errors of a pulled file reach the client as Hub errors")
     func upstreamErrors() async throws {
         try await FakeHub.withHub { hub in
