@@ -73,4 +73,37 @@ struct StoreFaultTests {
             try expectSnapshotMatches(hub, Self.repo, commit: c1, cache: fs.path)
         }
     }
+
+    @Test func theDiskFillingUpDuringASyncKeepsTheOldSnapshotAndTheVerifiedContent() async throws {
+        try await FakeHub.withHub { hub in
+            let fs = try #require(TmpfsMount(size: "16m"))
+            let c1 = try hub.commit(Self.repo, files: ["a.txt": "a\n"])
+            _ = try await runSync(request(hub, fs.path))
+            let size: Int64 = 4 << 20
+            try hub.commit(Self.repo, files: ["big.bin": .pattern(seed: 5, size: size, lfs: true)])
+            // Held after 1 MiB until the disk is full; the partial file was preallocated before the request.
+            _ = hub.addFault(FakeHub.FaultRule(.any, match: .file("big.bin"), method: .get, times: 1, action: .stallAfter(bytes: 1 << 20)))
+            var slow = request(hub, fs.path)
+            slow.transfer.stallTimeout = 60
+            let sync = Task { await hubError { _ = try await runSync(slow) } }
+            _ = try await hub.waitForRequests { $0.method == "GET" && $0.path.contains("big.bin") }
+            #expect(TmpfsMount.sh("dd if=/dev/zero of='\(fs.path)/filler' bs=64k") != 0, "dd stops at ENOSPC")
+            hub.releaseStalls()
+            let e = await sync.value
+            #expect(e?.kind == .diskFull, "\(String(describing: e))")
+            #expect(e?.exitCode == 40)
+            #expect(e?.message.contains("No space left") == true)
+            let store = CacheStore(root: fs.path)
+            #expect(store.readRef(Self.repo, revision: "main") == c1, "the old snapshot is still the published one")
+            try expectSnapshotMatches(hub, Self.repo, commit: c1, cache: fs.path)
+
+            // Space again: nothing received before is fetched twice.
+            FS.removeItem(fs.path + "/filler")
+            hub.clearLog()
+            let (result, _) = try await runSync(request(hub, fs.path))
+            let fetchedAgain = hub.requests.filter { $0.path.contains("big.bin") }.reduce(Int64(0)) { $0 + $1.bytesSent }
+            #expect(fetchedAgain == 0, "the verified file was kept, not fetched again: \(fetchedAgain) bytes")
+            try expectSnapshotMatches(hub, Self.repo, commit: result.commit, cache: fs.path)
+        }
+    }
 }
