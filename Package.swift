@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // C libraries, bottom layer: each imported by exactly one Swift target.
@@ -47,6 +48,12 @@ let package = Package(
         .target(name: "HubMaintenance", dependencies: [
             "HubCore", "HubDigest", "HubStore", "HubAPI", "HubHTTP", "HubTransfer", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+        // `mirror --config`: cron runs over a configured list of repos.
+        .target(name: "HubOperations", dependencies: [
+            "HubCore", "HubStore", "HubSync", "HubTransfer", "HubMaintenance",
+            .product(name: "TOMLKit", package: "TOMLKit"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         // `hubmirror serve`: the Hub API over the store (Hummingbird 2).
         .target(name: "HubServer", dependencies: [
             "HubCore", "HubStore", "HubSync", "HubDigest", "HubAPI", "HubHTTP", "HubTransfer",
@@ -65,7 +72,7 @@ let package = Package(
         ], swiftSettings: strict),
 
         .executableTarget(name: "hubmirror", dependencies: [
-            "HubCore", "HubAPI", "HubStore", "HubTransfer", "HubSync", "HubServer", "HubMaintenance",
+            "HubCore", "HubAPI", "HubStore", "HubTransfer", "HubSync", "HubServer", "HubMaintenance", "HubOperations",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
@@ -77,7 +84,7 @@ let package = Package(
         .testTarget(name: "HubCoreTests", dependencies: ["HubCore", "HubDigest"]),
         .testTarget(name: "HubStoreTests", dependencies: ["HubCore", "HubStore"]),
         .testTarget(name: "HubTransferTests", dependencies: ["HubCore", "HubTransfer", "HubHTTP", "HubDigest"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["HubCore", "HubDigest", "HubFakeHub", "HubStore", "HubSync", "HubAPI", "HubTransfer", "HubHTTP", "HubMaintenance"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["HubCore", "HubDigest", "HubFakeHub", "HubStore", "HubSync", "HubAPI", "HubTransfer", "HubHTTP", "HubMaintenance", "HubOperations"]),
         .testTarget(name: "FakeHubTests", dependencies: ["HubFakeHub", "HubCore", "HubDigest"]),
         .testTarget(name: "ServerTests", dependencies: ["HubCore", "HubStore", "HubServer", "HubFakeHub", "HubDigest", "HubHTTP"]),
     ]

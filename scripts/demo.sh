@@ -73,4 +73,20 @@ echo "  the mirror now holds (only what was asked for):"
 (cd "$OUT/pull-store/models--acme--tiny-model/snapshots" && find . -mindepth 2 | sort | sed 's/^/    /')
 grep 'pull-through fetch verified' "$OUT/pull.log" | sed -E 's/.*(file=[^ ]+).*/  serve log: pulled, verified and linked \1/' || true
 
+say "hubmirror mirror: the cron job over a config file (everything already here: one request per revision)"
+cat >"$OUT/mirror.toml" <<TOML
+cache_dir = "$CACHE"
+endpoint = "$ENDPOINT"
+state_dir = "$OUT/state"
+
+[[repo]]
+id = "acme/tiny-model"
+revisions = ["main", "v1.0"]
+
+[[repo]]
+id = "acme/tiny-data"
+type = "dataset"
+TOML
+run "$BIN/hubmirror" mirror --config "$OUT/mirror.toml"
+
 run "$BIN/hubmirror" verify --cache-dir "$CACHE"

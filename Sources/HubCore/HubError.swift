@@ -23,6 +23,7 @@ public struct HubError: Error, Sendable, CustomStringConvertible, Equatable {
         case lockHeld              // another run holds the lock
         case partial               // some repos failed, others succeeded
         case damaged               // verify found corrupt, missing or misplaced content in the store
+        case failed                // every repository of a multi-repo run failed
         case interrupted           // SIGINT / SIGTERM
     }
 
@@ -77,6 +78,7 @@ extension HubError.Kind {
         case .lockHeld: return 50
         case .partial: return 51
         case .damaged: return 33
+        case .failed: return 52
         case .interrupted: return 130
         }
     }

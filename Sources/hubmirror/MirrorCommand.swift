@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import HubCore
+import HubMaintenance
+import HubOperations
+import HubStore
+import HubSync
+import HubTransfer
+import Logging
+
+/// `hubmirror mirror --config FILE`: one cron run over every configured repo (Docs/mirror.md).
+struct MirrorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mirror",
+        abstract: "One cron-safe run over every repository of a config file.",
+        discussion: """
+        Takes a run lock, syncs every [[repo]] at every revision (a failure is reported and the run goes on), \
+        applies [retention], and writes a JSON report to <state_dir>/last-run.json. Exit codes: 0 all synced, \
+        51 some failed, 52 all failed, 50 another run holds the lock, 3 bad config, 130 interrupted.
+        """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The TOML config file.", valueName: "file"))
+    var config: String
+
+    @Flag(name: .long, help: "Only check the config and print what each repo would do; take no lock, change nothing.")
+    var dryRun = false
+
+    @Flag(name: .long, help: "Print the run report as JSON to stdout.")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "More log output.")
+    var verbose = false
+
+    func run() throws {
+        try HubMirror.guarded {
+            let path = HFEnvironment.absolute(config)
+            let cfg = try MirrorConfig.load(file: path)
+            LoggingSetup.bootstrap(verbose: verbose, quiet: json)
+            let cacheDir = HFEnvironment.absolute(cfg.cacheDir ?? HFEnvironment.hubCache)
+            let endpoint = try HFEnvironment.endpointURL(cfg.endpoint ?? HFEnvironment.endpoint, option: "endpoint in \(path)")
+            let token = try cfg.tokenFile.map { file -> String in
+                guard let d = FileManager.default.contents(atPath: HFEnvironment.absolute(file)) else {
+                    throw HubError(.config, "\(path): cannot read token_file \(file)")
+                }
+                return String(decoding: d, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            } ?? HFEnvironment.token(explicit: nil)
+            var transfer = TransferOptions()
+            if let c = cfg.connections { transfer.connections = c }
+            if let j = cfg.jobs { transfer.maxFiles = j }
+            transfer.chunkSize = cfg.chunkSize
+            transfer.maxRate = cfg.maxRate
+            if let s = cfg.stallTimeout { transfer.stallTimeout = s }
+            transfer.durable = cfg.fsync
+            StopFlag.shared.install()
+            transfer.shouldStop = { StopFlag.shared.isSet }
+
+            if dryRun {
+                for r in cfg.repos {
+                    for rev in r.revisions {
+                        let request = SyncRequest(repo: r.repo, revision: rev, filter: r.filter, endpoint: endpoint, token: token,
+                                                  location: .cache(cacheDir), transfer: transfer)
+                        let (plan, _, _) = try Syncer(request: request).plan()
+                        Console.out(json ? PlanPrinter.json(plan, revision: rev) : PlanPrinter.table(plan, revision: rev))
+                    }
+                }
+                return
+            }
+            let runner = MirrorRunner(config: cfg, configPath: path, cacheDir: cacheDir, endpoint: endpoint, token: token, transfer: transfer)
+            let json = self.json
+            let report = try runner.run(onEntry: { e in
+                guard !json else { return }
+                let what = "\(e.type)s/\(e.repo)@\(e.revision)"
+                if let r = e.result {
+                    let moved = r.upToDate ? "up to date" : "\(r.filesFetched) file(s), \(ByteSize.format(r.bytesReceived)) received"
+                    Console.out("ok      \(what) -> \(r.commit.prefix(12)): \(moved) (\(r.apiRequests) API request(s))")
+                } else {
+                    Console.out("FAILED  \(what) (exit \(e.exitCode ?? 1)): \(e.error ?? "")")
+                }
+            })
+            if json {
+                if let d = try? JSON.encode(report) { Console.out(String(decoding: d, as: UTF8.self)) }
+            } else {
+                for e in report.entries where e.status == "skipped" { Console.out("skipped \(e.type)s/\(e.repo)@\(e.revision) (interrupted)") }
+                if let gc = report.gc {
+                    Console.out("retention: \(gc.repos.reduce(0) { $0 + $1.snapshots.count }) snapshot(s) and \(gc.repos.reduce(0) { $0 + $1.blobs.count }) blob(s) removed, \(ByteSize.format(gc.bytes)) freed")
+                }
+                Console.out("\(report.succeeded) of \(report.entries.count) synced, \(report.failed) failed; report: \(runner.stateDir)/last-run.json")
+            }
+            if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+        }
+    }
+}
