@@ -56,14 +56,23 @@ struct MirrorCommand: ParsableCommand {
             transfer.shouldStop = { StopFlag.shared.isSet }
 
             if dryRun {
+                // Plans only: no lock, nothing written; a repo that cannot be planned is reported and skipped.
+                var failed = 0, total = 0
                 for r in cfg.repos {
                     for rev in r.revisions {
+                        total += 1
                         let request = SyncRequest(repo: r.repo, revision: rev, filter: r.filter, endpoint: endpoint, token: token,
                                                   location: .cache(cacheDir), transfer: transfer)
-                        let (plan, _, _) = try Syncer(request: request).plan()
-                        Console.out(json ? PlanPrinter.json(plan, revision: rev) : PlanPrinter.table(plan, revision: rev))
+                        do {
+                            let (plan, _, _) = try Syncer(request: request).plan()
+                            Console.out(json ? PlanPrinter.json(plan, revision: rev) : PlanPrinter.table(plan, revision: rev))
+                        } catch let e as HubError {
+                            failed += 1
+                            Console.error("\(r.repo)@\(rev): \(e.message)")
+                        }
                     }
                 }
+                if failed > 0 { throw ExitCode(failed == total ? HubError.Kind.failed.exitCode : HubError.Kind.partial.exitCode) }
                 return
             }
             let runner = MirrorRunner(config: cfg, configPath: path, cacheDir: cacheDir, endpoint: endpoint, token: token, transfer: transfer)

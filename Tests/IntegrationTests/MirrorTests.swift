@@ -166,6 +166,10 @@ import Testing
             #expect(err.contains("bad.toml:3: unknown key 'includes'"), "\(err)")
             let good = "cache_dir = \"\(tmp.path)/hub\"\nendpoint = \"\(hub.endpoint)\"\n[[repo]]\nid = \"acme/m1\"\n[[repo]]\nid = \"acme/gone\"\n"
             try FS.writeAtomically(Array(good.utf8), to: tmp.path + "/m.toml")
+            let (rcDry, outDry, errDry) = try await runHubmirror(["mirror", "--config", tmp.path + "/m.toml", "--dry-run"])
+            #expect(rcDry == 51 && outDry.contains("a.txt") && errDry.contains("acme/gone"), "\(outDry)\(errDry)")
+            #expect(!FS.exists(tmp.path + "/hubmirror"), "a dry run takes no lock and writes no report")
+            #expect(CacheStore(root: tmp.path + "/hub").readRef(Self.model, revision: "main") == nil)
             let (rc2, out2, err2) = try await runHubmirror(["mirror", "--config", tmp.path + "/m.toml"])
             #expect(rc2 == 51, "\(out2)\(err2)")
             #expect(out2.contains("ok      models/acme/m1@main") && out2.contains("FAILED  models/acme/gone@main (exit 10)"), "\(out2)")
