@@ -28,3 +28,10 @@ def test_pull_through_example_fetches_once_for_two_clients():
 def test_two_mirrors_example_reads_mirror_b_offline():
     out = run_example("two-mirrors.sh")
     assert "mirror B has" in out and "model.safetensors" in out, out
+
+
+def test_mirror_run_example_reports_partial_then_success():
+    out = run_example("mirror-run.sh")
+    assert "first run: exit 51" in out, out
+    assert 'report: "status":"ok" "status":"ok" "status":"ok" "status":"failed"' in out, out
+    assert "second run: exit 0" in out and out.count("up to date (1 API request(s))") == 3, out
