@@ -39,6 +39,9 @@ public final class FakeHub: Sendable {
         var blobOwners: [String: Set<BlobOwner>] = [:]
         /// Channels of stalled responses, closed on stop.
         var stalled: [Int: any Channel] = [:]
+        /// Stalls registered so far, and who waits for a number of them.
+        var stallsSeen = 0
+        var stallWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
         var onRequest: (@Sendable (LoggedRequest) -> Void)?
         var onComplete: (@Sendable (LoggedRequest) -> Void)?
         var hubPort = 0
@@ -111,17 +114,33 @@ public final class FakeHub: Sendable {
         return stalled.count
     }
 
+    /// Returns once `count` responses have stalled since the hub started (at once if they have), so a
+    /// test can act while a download is provably held.
+    public func waitForStalls(_ count: Int = 1) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { s -> Bool in
+                if s.stallsSeen >= count { return true }
+                s.stallWaiters.append((count, c))
+                return false
+            }
+            if ready { c.resume() }
+        }
+    }
+
     /// The number of responses stalled right now.
     public var stalledCount: Int { state.withLock { $0.stalled.count } }
 
     /// Stops both servers: stalled responses are released, open connections closed, and waiters failed.
     public func stop() async {
-        let (stalled, waiters) = state.withLock { s -> ([any Channel], [RequestWaiter]) in
+        let (stalled, waiters, stallWaiters) = state.withLock { s -> ([any Channel], [RequestWaiter], [CheckedContinuation<Void, Never>]) in
             s.stopped = true
             let w = s.waiters
             s.waiters = []
-            return (Array(s.stalled.values), w)
+            let sw = s.stallWaiters.map(\.continuation)
+            s.stallWaiters = []
+            return (Array(s.stalled.values), w, sw)
         }
+        for c in stallWaiters { c.resume() }
         for channel in stalled { channel.close(promise: nil) }
         for w in waiters { w.continuation.resume(throwing: FakeHubError("fake hub stopped")) }
         let running = tasks.withLock { t -> [Task<Void, Never>] in

@@ -124,11 +124,16 @@ extension FakeHub {
             try? await channel.close()
         case .stall:
             let key = logID
-            let registered = state.withLock { s -> Bool in
-                guard !s.stopped else { return false }
+            let (registered, ready) = state.withLock { s -> (Bool, [CheckedContinuation<Void, Never>]) in
+                guard !s.stopped else { return (false, []) }
                 s.stalled[key] = channel
-                return true
+                s.stallsSeen += 1
+                let seen = s.stallsSeen
+                let ready = s.stallWaiters.filter { $0.count <= seen }.map(\.continuation)
+                s.stallWaiters.removeAll { $0.count <= seen }
+                return (true, ready)
             }
+            for c in ready { c.resume() }
             if registered {
                 // The server allows remote half-closure, so a client that gives up shows as `inputClosed`,
                 // not as a closed channel: watch for either at the front of the pipeline.

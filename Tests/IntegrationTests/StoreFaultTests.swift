@@ -86,7 +86,7 @@ struct StoreFaultTests {
             var slow = request(hub, fs.path)
             slow.transfer.stallTimeout = 60
             let sync = Task { await hubError { _ = try await runSync(slow) } }
-            _ = try await hub.waitForRequests { $0.method == "GET" && $0.path.contains("big.bin") }
+            await hub.waitForStalls()
             #expect(TmpfsMount.sh("dd if=/dev/zero of='\(fs.path)/filler' bs=64k") != 0, "dd stops at ENOSPC")
             hub.releaseStalls()
             let e = await sync.value

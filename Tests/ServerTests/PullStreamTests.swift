@@ -87,6 +87,7 @@ struct PullStreamTests {
 
                 let a = try StreamingGet(url)
                 let b = try StreamingGet(url)
+                await hub.waitForStalls()
                 let firstA = await a.read(atLeast: 1 << 20)
                 let firstB = await b.read(atLeast: 1 << 20)
                 // Upstream has sent exactly 1 MiB and is stalled: these bytes came before the file was complete.
@@ -166,6 +167,7 @@ struct PullStreamTests {
                 #expect(head.header("X-Linked-Size") == String(size))
                 #expect(try await http(url).body == content)
                 expectHubError(try await http(s.url + "/up/big/resolve/main/none.bin"), 404, "EntryNotFound")
+                await hub.waitForStalls()
                 #expect(hub.firedCount(stall) == 1 && hub.stalledCount == 1, "the tree listing is still stalled")
                 #expect(hub.requests.contains { $0.path.contains("/paths-info/") })
                 let snap = cache.store.snapshotDirectory(Self.repo, commit: commit)
