@@ -55,12 +55,7 @@ public final class HubAPIClient: @unchecked Sendable {
         let body = Array("paths=\(PercentEncoding.quote(path, safe: ""))&expand=false".utf8)
         let request = HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/x-www-form-urlencoded")], body: body, timeout: 120)
         let resp = try send(request, repo: repo, revision: commit, what: "paths-info of \(repo)@\(commit):\(path)")
-        let entries: [TreeEntry]
-        do {
-            entries = try JSONDecoder().decode([TreeEntry].self, from: Data(resp.body))
-        } catch {
-            throw HubError(.protocolViolation, "paths-info of \(repo)@\(commit) is malformed: \(error)")
-        }
+        let entries = try Self.treeEntries(resp, what: "paths-info of \(repo)@\(commit)")
         guard let t = entries.first(where: { $0.path == path && $0.type == "file" }) else { return nil }
         return try t.manifestEntry(repo: repo)
     }
@@ -86,12 +81,7 @@ public final class HubAPIClient: @unchecked Sendable {
                 throw HubError(.protocolViolation, "tree listing of \(repo)@\(commit) loops: page \(Redact.url(u)) came twice")
             }
             let resp = try get(u, repo: repo, revision: commit, what: "tree listing of \(repo)@\(commit)")
-            let page: [TreeEntry]
-            do {
-                page = try JSONDecoder().decode([TreeEntry].self, from: Data(resp.body))
-            } catch {
-                throw HubError(.protocolViolation, "tree listing of \(repo)@\(commit) is malformed: \(error)")
-            }
+            let page = try Self.treeEntries(resp, what: "tree listing of \(repo)@\(commit)")
             for t in page where t.type == "file" {
                 let e = try t.manifestEntry(repo: repo)
                 guard seenPaths.insert(e.path).inserted else { continue }
@@ -111,6 +101,15 @@ public final class HubAPIClient: @unchecked Sendable {
             }
         }
         return Manifest(repo: repo, commit: commit, entries: entries)
+    }
+
+    /// The entries of a tree or paths-info answer.
+    static func treeEntries(_ resp: HTTPResponse, what: String) throws -> [TreeEntry] {
+        do {
+            return try JSONDecoder().decode([TreeEntry].self, from: Data(resp.body))
+        } catch {
+            throw HubError(.protocolViolation, "\(what) is malformed: \(error)")
+        }
     }
 
     /// GET with retries and Hub error mapping.

@@ -22,3 +22,23 @@ public enum Revision {
         }
     }
 }
+
+/// What a ref of a repo is. The cache layout keeps refs as files without their kind; tags are known
+/// only from the tag names sync records (`RepoInfo.tags`).
+public enum RefKind: String, Sendable, Codable {
+    case branch, tag, convert
+    case pullRequest = "pr"
+
+    /// The kind of ref `name` (`main`, `v1.0`, `refs/pr/1`, `refs/convert/parquet`); nil for other `refs/…`.
+    public static func of(_ name: String, tags: Set<String>) -> RefKind? {
+        if name.hasPrefix("refs/pr/") { return .pullRequest }
+        if name.hasPrefix("refs/convert/") { return .convert }
+        if name.hasPrefix("refs/") { return nil }
+        return tags.contains(name) ? .tag : .branch
+    }
+
+    /// True when `revision` names a ref that could be a tag upstream: not a sha, not under `refs/`.
+    public static func mayBeTag(_ revision: String) -> Bool {
+        !Revision.isCommitSHA(revision) && !revision.hasPrefix("refs/")
+    }
+}

@@ -59,10 +59,7 @@ public struct GarbageCollector: Sendable {
     public func collect(_ repos: [RepoRef] = []) throws -> CollectionReport {
         var report = CollectionReport()
         report.dryRun = dryRun
-        for repo in repos.isEmpty ? store.repos().sorted(by: { $0.cacheFolderName < $1.cacheFolderName }) : repos {
-            guard FS.isDirectory(store.repoDirectory(repo)) else {
-                throw HubError(.repoNotFound, "\(repo) is not in the store \(store.root)")
-            }
+        for repo in try store.repos(selecting: repos) {
             let lock: FileLock
             do {
                 lock = try store.target(repo).lock()
@@ -82,17 +79,13 @@ public struct GarbageCollector: Sendable {
         var out = RepoCollection(repo: repo)
         let dir = store.repoDirectory(repo)
         let now = Date().timeIntervalSince1970
-        func young(_ path: String) -> Bool {
-            var st = stat()
-            guard lstat(path, &st) == 0 else { return false }
-            return now - Double(st.st_mtim.tv_sec) < grace
-        }
+        func young(_ path: String) -> Bool { FS.modificationTime(path).map { now - $0 < grace } ?? false }
 
         // Snapshots: every one a ref names, and the most recent others up to the limit.
         let named = Set(store.refs(repo).values)
         let snapshotsDir = dir + "/snapshots"
         let all = FS.listDirectory(snapshotsDir).filter(Revision.isCommitSHA)
-        var unnamed = all.filter { !named.contains($0) }.map { ($0, mtime(snapshotsDir + "/" + $0)) }
+        var unnamed = all.filter { !named.contains($0) }.map { ($0, FS.modificationTime(snapshotsDir + "/" + $0) ?? 0) }
         unnamed.sort { $0.1 > $1.1 }
         let limit = keepUnreferenced ?? Int.max
         let dropped = unnamed.enumerated().filter { $0.offset >= limit && !young(snapshotsDir + "/" + $0.element.0) }.map(\.element.0)
@@ -149,12 +142,6 @@ public struct GarbageCollector: Sendable {
         for b in out.blobs { FS.removeItem(blobsDir + "/" + b) }
         for l in out.leftovers { FS.removeItem(dir + "/" + l) }
         return out
-    }
-
-    func mtime(_ path: String) -> Double {
-        var st = stat()
-        guard lstat(path, &st) == 0 else { return 0 }
-        return Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
     }
 
     /// Bytes of regular files below `path` (links not followed).

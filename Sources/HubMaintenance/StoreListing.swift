@@ -48,13 +48,7 @@ public struct StoreListing: Sendable {
     public init(store: CacheStore) { self.store = store }
 
     public func summaries(_ repos: [RepoRef] = []) throws -> [RepoSummary] {
-        let all = repos.isEmpty ? store.repos().sorted { $0.cacheFolderName < $1.cacheFolderName } : repos
-        return try all.map { repo in
-            guard FS.isDirectory(store.repoDirectory(repo)) else {
-                throw HubError(.repoNotFound, "\(repo) is not in the store \(store.root)")
-            }
-            return summary(repo)
-        }
+        try store.repos(selecting: repos).map(summary)
     }
 
     func summary(_ repo: RepoRef) -> RepoSummary {
@@ -66,13 +60,11 @@ public struct StoreListing: Sendable {
         s.lastSync = info?.lastSync
         let tags = Set(info?.tags ?? [])
         s.refs = store.refs(repo).sorted { $0.key < $1.key }.map { name, commit in
-            let kind = name.hasPrefix("refs/pr/") ? "pr" : name.hasPrefix("refs/convert/") ? "convert" : tags.contains(name) ? "tag" : "branch"
-            return RepoSummary.Ref(name: name, commit: commit, kind: kind)
+            RepoSummary.Ref(name: name, commit: commit, kind: (RefKind.of(name, tags: tags) ?? .branch).rawValue)
         }
         let snapshots = store.repoDirectory(repo) + "/snapshots"
         for c in FS.listDirectory(snapshots).sorted() where Revision.isCommitSHA(c) {
-            var st = stat()
-            let modified = lstat(snapshots + "/" + c, &st) == 0 ? Double(st.st_mtim.tv_sec) : 0
+            let modified = (FS.modificationTime(snapshots + "/" + c) ?? 0).rounded(.down)
             s.snapshots.append(RepoSummary.Snapshot(commit: c, files: StoreVerifier.links(under: snapshots + "/" + c).count,
                                                     manifestFiles: store.loadManifest(repo, commit: c)?.entries.count, modified: modified))
         }

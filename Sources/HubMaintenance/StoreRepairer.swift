@@ -41,6 +41,7 @@ public struct StoreRepairer: Sendable {
     func repair(_ repo: RepoRef, _ result: inout RepoVerification, onEvent: @escaping @Sendable (TransferEvent) -> Void) throws {
         let target = store.target(repo)
         var manifests: [String: [String: ManifestEntry]] = [:]
+        // Findings name entries as `<commit>/<path>`.
         func entry(_ name: String) -> (commit: String, entry: ManifestEntry)? {
             guard let slash = name.firstIndex(of: "/") else { return nil }
             let commit = String(name[..<slash])
@@ -94,10 +95,8 @@ public struct StoreRepairer: Sendable {
         for i in result.findings.indices {
             let f = result.findings[i]
             let whole = f.paths.allSatisfy { name in
-                guard let (commit, e) = entry(name) else { return false }
-                let slash = name.firstIndex(of: "/")!
-                let path = String(name[name.index(after: slash)...])
-                guard let held = store.snapshotEntryBlob(repo, commit: commit, path: path) else { return false }
+                guard let (commit, e) = entry(name),
+                      let held = store.snapshotEntryBlob(repo, commit: commit, path: e.path) else { return false }
                 return held.etag == e.etag && held.size == e.size
             }
             if whole { result.findings[i].repaired = true }

@@ -27,12 +27,8 @@ public struct StoreVerifier: Sendable {
     public func verify(_ repos: [RepoRef] = [], onBlob: @escaping @Sendable (Int64) -> Void = { _ in }) throws -> VerifyReport {
         let started = Date()
         var report = VerifyReport()
-        let all = repos.isEmpty ? store.repos().sorted { $0.cacheFolderName < $1.cacheFolderName } : repos
         let inodes = Locked<[Inode: BlobDigest]>([:])
-        for repo in all {
-            guard FS.isDirectory(store.repoDirectory(repo)) else {
-                throw HubError(.repoNotFound, "\(repo) is not in the store \(store.root)")
-            }
+        for repo in try store.repos(selecting: repos) {
             report.repos.append(verify(repo, inodes: inodes, onBlob: onBlob))
         }
         report.seconds = Date().timeIntervalSince(started)
@@ -45,7 +41,7 @@ public struct StoreVerifier: Sendable {
     func verify(_ repo: RepoRef, inodes: Locked<[Inode: BlobDigest]>, onBlob: @escaping @Sendable (Int64) -> Void) -> RepoVerification {
         var result = RepoVerification(repo: repo)
         let blobsDir = store.repoDirectory(repo) + "/blobs"
-        let blobsReal = realPath(blobsDir)
+        let blobsReal = FS.realPath(blobsDir)
 
         // Snapshot links: which content each entry serves, and what the commit's manifest expects there.
         var pathsByEtag: [String: [String]] = [:]
@@ -61,7 +57,7 @@ public struct StoreVerifier: Sendable {
                 let name = "\(commit)/\(rel)"
                 let target = FS.readLink(link) ?? ""
                 let etag = String(target.split(separator: "/").last ?? "")
-                guard let real = realPath(link) else {
+                guard let real = FS.realPath(link) else {
                     result.findings.append(Finding(kind: .missing, etag: HexDigits.isContentHash(etag) ? etag : nil, paths: [name],
                                                    detail: "the link points at \(target), which does not exist"))
                     continue
@@ -162,10 +158,4 @@ public struct StoreVerifier: Sendable {
         inodes.withLock { $0[key] = digest }
         return .success(digest)
     }
-}
-
-func realPath(_ path: String) -> String? {
-    guard let r = realpath(path, nil) else { return nil }
-    defer { free(r) }
-    return String(cString: r)
 }

@@ -235,10 +235,10 @@ extension CommitView {
     static func build(store: CacheStore, repo: RepoRef, commit: String, listMissing: Bool = false) -> CommitView? {
         let snap = store.snapshotDirectory(repo, commit: commit)
         guard let snapStamp = PosixFS.stamp(snap), snapStamp.isDirectory else { return nil }
-        let blobsReal = PosixFS.realPath(store.repoDirectory(repo) + "/blobs")
+        let blobsReal = FS.realPath(store.repoDirectory(repo) + "/blobs")
 
         func presentSize(_ path: String, etag: String) -> Int64? {
-            guard let blobsReal, HexText.isEtag(etag), let real = PosixFS.realPath(snap + "/" + path),
+            guard let blobsReal, HexText.isEtag(etag), let real = FS.realPath(snap + "/" + path),
                   real == blobsReal + "/" + etag,
                   let st = PosixFS.stamp(real), st.isRegularFile else { return nil }
             return st.size

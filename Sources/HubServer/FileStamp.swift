@@ -38,13 +38,6 @@ enum PosixFS {
                          isDirectory: fmt == S_IFDIR, isRegularFile: fmt == S_IFREG, isSymlink: fmt == S_IFLNK)
     }
 
-    /// The canonical absolute path with every symlink resolved, or nil.
-    static func realPath(_ path: String) -> String? {
-        guard let p = realpath(path, nil) else { return nil }
-        defer { free(p) }
-        return String(cString: p)
-    }
-
     /// Names in a directory (without `.`/`..`), unsorted; empty when it cannot be read.
     static func names(in dir: String) -> [String] {
         guard let d = opendir(dir) else { return [] }

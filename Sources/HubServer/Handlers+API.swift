@@ -154,15 +154,12 @@ extension Handlers {
         var converts: [(String, String, String)] = []
         var prs: [(String, String, String)] = []
         for (name, commit) in state.index.refs(repo) {
-            if name.hasPrefix("refs/pr/") {
-                prs.append((String(name.dropFirst(8)), name, commit))
-            } else if name.hasPrefix("refs/convert/") {
-                converts.append((String(name.dropFirst(13)), name, commit))
-            } else if tags.contains(name) {
-                tagRefs.append((name, "refs/tags/" + name, commit))
-            } else if !name.hasPrefix("refs/") {
-                // The cache layout does not record a ref's kind; sync asks upstream for tag names (repo-info.json).
-                branches.append((name, "refs/heads/" + name, commit))
+            switch RefKind.of(name, tags: tags) {
+            case .pullRequest: prs.append((String(name.dropFirst(8)), name, commit))
+            case .convert: converts.append((String(name.dropFirst(13)), name, commit))
+            case .tag: tagRefs.append((name, "refs/tags/" + name, commit))
+            case .branch: branches.append((name, "refs/heads/" + name, commit))
+            case nil: break
             }
         }
         func list(_ key: String, _ items: [(String, String, String)], _ w: inout JSONWriter) {

@@ -69,10 +69,8 @@ public struct UpstreamFetcher: PullThroughFetcher {
         try Revision.validate(revision)
         let info = try api.revisionInfo(repo, revision: revision)
         try FS.mkdirs(store.root)
-        var tags = store.loadRepoInfo(repo)?.tags
-        if !Revision.isCommitSHA(revision) && !revision.hasPrefix("refs/"), let fresh = try? api.tagNames(repo) { tags = fresh }
-        try store.saveRepoInfo(RepoInfo(repo: repo, isPrivate: info.isPrivate, gated: info.gated,
-                                        endpoint: Redact.url(endpoint), lastSync: Date().timeIntervalSince1970, tags: tags))
+        try RepoInfoRecord.save(info, repo: repo, revision: revision, newRef: store.readRef(repo, revision: revision) == nil,
+                                store: store, endpoint: endpoint, api: api)
         return info
     }
 

@@ -29,6 +29,15 @@ public struct CacheStore: Sendable {
         FS.listDirectory(root).compactMap { RepoRef(cacheFolderName: $0) }.filter { FS.isDirectory(repoDirectory($0)) }
     }
 
+    /// `selected`, each checked to be in the cache, or every repo of the cache (sorted) when empty.
+    public func repos(selecting selected: [RepoRef]) throws -> [RepoRef] {
+        if selected.isEmpty { return repos().sorted { $0.cacheFolderName < $1.cacheFolderName } }
+        for repo in selected where !FS.isDirectory(repoDirectory(repo)) {
+            throw HubError(.repoNotFound, "\(repo) is not in the store \(root)")
+        }
+        return selected
+    }
+
     /// The commit a ref file names, or nil.
     public func readRef(_ repo: RepoRef, revision: String) -> String? {
         guard let bytes = FS.readFile(refPath(repo, revision: revision)) else { return nil }

@@ -136,6 +136,20 @@ public enum FS {
         }
     }
 
+    /// The canonical absolute path with every symlink resolved, or nil.
+    public static func realPath(_ path: String) -> String? {
+        guard let p = realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
+    /// Unix time `path` itself (not a link's target) was last modified, or nil.
+    public static func modificationTime(_ path: String) -> Double? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        return Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
+    }
+
     public static func listDirectory(_ path: String) -> [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: path))?.sorted() ?? []
     }

@@ -72,7 +72,7 @@ public final class Syncer: Sendable {
         let started = Date()
         let target = request.makeTarget()
         let lock = dryRun ? nil : try target.lock()
-        let newRefName = target.localCommit(revision: request.revision) == nil && Self.mayBeTag(request.revision)
+        let newRefName = target.localCommit(revision: request.revision) == nil
         defer { lock?.unlock() }
         var (plan, full, info) = try self.plan()
         var result = SyncResult(request: request, commit: full.commit, plan: plan)
@@ -138,23 +138,11 @@ public final class Syncer: Sendable {
         let wanted = full.filtered(request.filter)
         try target.publish(plan: plan, target: wanted, full: full, revision: request.revision)
         if case .cache(let root) = request.location, let info {
-            let store = CacheStore(root: root)
-            // Whether a ref is a tag is asked upstream once per new ref name, so an unchanged re-sync stays one request.
-            var tags = store.loadRepoInfo(repo)?.tags
-            if newRefName || tags == nil && Self.mayBeTag(request.revision) {
-                // An endpoint without a refs route (or a failing one) counts as "no tags": asked again only for a new ref.
-                tags = (try? api.tagNames(repo)) ?? tags ?? []
-            }
-            try? store.saveRepoInfo(RepoInfo(repo: repo, isPrivate: info.isPrivate, gated: info.gated,
-                                             endpoint: Redact.url(request.endpoint), lastSync: Date().timeIntervalSince1970, tags: tags))
+            try? RepoInfoRecord.save(info, repo: repo, revision: request.revision, newRef: newRefName,
+                                     store: CacheStore(root: root), endpoint: request.endpoint, api: api)
         }
         result.upToDate = plan.isNoop && result.bytesReceived == 0
         return finish()
-    }
-
-    /// A revision that names a ref which could be a tag (not a sha, not `refs/pr/N` or `refs/convert/X`).
-    static func mayBeTag(_ revision: String) -> Bool {
-        !Revision.isCommitSHA(revision) && !revision.hasPrefix("refs/")
     }
 
     /// One error for several failed files: the most serious kind wins; the message lists them.

@@ -1,0 +1,22 @@
+import Foundation
+public import HubAPI
+public import HubCore
+import HubHTTP
+public import HubStore
+
+/// Writes `repo-info.json`: what the upstream said about a repo (visibility, where from, when) and
+/// its tag names, which the cache layout cannot keep.
+public enum RepoInfoRecord {
+    /// Saves `info` for `repo`. Tag names are asked upstream (one `refs` request) only when `revision`
+    /// could be a tag and is a ref name new to the store, or when they were never asked, so an
+    /// unchanged re-sync stays one request. An endpoint without a refs route counts as "no tags".
+    public static func save(_ info: RevisionInfo, repo: RepoRef, revision: String, newRef: Bool,
+                            store: CacheStore, endpoint: String, api: HubAPIClient) throws {
+        var tags = store.loadRepoInfo(repo)?.tags
+        if RefKind.mayBeTag(revision) && (newRef || tags == nil) {
+            tags = (try? api.tagNames(repo)) ?? tags ?? []
+        }
+        try store.saveRepoInfo(RepoInfo(repo: repo, isPrivate: info.isPrivate, gated: info.gated,
+                                        endpoint: Redact.url(endpoint), lastSync: Date().timeIntervalSince1970, tags: tags))
+    }
+}
