@@ -20,6 +20,7 @@ public struct HubError: Error, Sendable, CustomStringConvertible, Equatable {
         case diskFull              // ENOSPC
         case readOnly              // EROFS / EACCES on the store
         case store                 // other local I/O failure
+        case listen                // serve cannot listen on its address (in use, not permitted, not local)
         case lockHeld              // another run holds the lock
         case partial               // some repos failed, others succeeded
         case damaged               // verify found corrupt, missing or misplaced content in the store
@@ -75,6 +76,7 @@ extension HubError.Kind {
         case .diskFull: return 40
         case .readOnly: return 41
         case .store: return 42
+        case .listen: return 43
         case .lockHeld: return 50
         case .partial: return 51
         case .damaged: return 33
