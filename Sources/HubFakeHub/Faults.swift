@@ -66,6 +66,8 @@ extension FakeHub {
             case changeContent(FileContent)
             /// Answer 403 as a CDN does for an expired signed URL.
             case expiredSignature
+            /// Answer 302 with this `Location` (any URL, e.g. `file:///etc/passwd`).
+            case redirect(location: String)
         }
 
         public var target: Target

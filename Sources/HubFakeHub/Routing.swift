@@ -294,6 +294,9 @@ extension FakeHub {
             reply.headers.append(("Retry-After", String(seconds)))
         case .expiredSignature:
             reply = .expired
+        case .redirect(let location):
+            reply = Reply(status: 302)
+            reply.headers.append(("Location", location))
         default:
             var body: [UInt8] = []
             if method == "POST" {

@@ -106,6 +106,7 @@ public final class HTTPClient: Sendable {
             guard let next = resp.redirectURL ?? resp.headers["Location"].flatMap({ resolveURL($0, against: req.url) }) else {
                 throw HubError(.protocolViolation, "redirect \(resp.status) from \(Redact.url(req.url)) without a Location")
             }
+            try RedirectPolicy.check(next, from: req.url, what: "\(req.method) \(Redact.url(request.url))")
             req.url = next
             if resp.status == 303 { req.method = "GET"; req.body = nil }
         }

@@ -388,6 +388,7 @@ public final class TransferEngine: @unchecked Sendable {
                 fail(f, HubError(.protocolViolation, "\(f.job.label): redirect without Location, or more than 10 redirects"))
                 return
             }
+            do { try RedirectPolicy.check(next, from: t.url, what: f.job.label) } catch { fail(f, error); return }
             f.pending.insert(PendingRange(range: ByteRange(t.cursor, t.range.end), attempts: t.attempts, url: next, hops: t.hops + 1), at: 0)
             return
         }
@@ -422,6 +423,10 @@ public final class TransferEngine: @unchecked Sendable {
         let attempts = progressed ? 1 : t.attempts + 1
         let remaining = ByteRange(t.cursor, t.range.end)
         guard let delay = options.retry.delay(afterAttempt: attempts, error: err) else {
+            if t.staleLink {
+                // The last message said "resolving again"; the final one says that did not help.
+                err = HubError(.http, "\(f.job.label): the CDN refused the download link (HTTP \(t.stream?.responseStatus ?? 0)) on every one of \(attempts) attempts, although each resolved a fresh link from the endpoint; the link may be revoked or this host blocked", retryable: true)
+            }
             fail(f, err)
             return
         }
@@ -481,6 +486,14 @@ public final class TransferEngine: @unchecked Sendable {
     func hashed(_ f: FileTask, _ d: (sha256: String, gitBlobID: String?)) {
         let e = f.entry
         let ok = e.isLFS ? d.sha256 == e.lfs!.sha256 : d.gitBlobID == e.blobID
+        if !ok && f.leftoverBytes > 0 {
+            // Bytes kept from an earlier run took part: they, not this run's source, may be at fault.
+            let leftover = f.leftoverBytes
+            onEvent(.corrupted(label: f.job.label, source: "partial file left by an earlier run", attempt: 0))
+            logger.warning("\(f.job.label): does not match its \(e.isLFS ? "SHA-256" : "git blob id"); \(ByteSize.format(leftover)) of it were left on disk by an earlier run (a local leftover, not blamed on the server); fetching the whole file again")
+            do { try f.restartFromScratch() } catch let err as HubError { fail(f, err) } catch {}
+            return
+        }
         if !ok {
             f.corruptions += 1
             let source = Origin(url: f.resolvedURL ?? f.job.url)?.host ?? "?"
@@ -620,6 +633,8 @@ final class FileTask {
     var urlGeneration = 0
     var rangeUnsupported = false
     var corruptions = 0
+    /// Bytes of the partial file that an earlier run wrote (zero once the file starts over).
+    var leftoverBytes: Int64 = 0
     var state = State.downloading
 
     init(job: FileJob, target: any SyncTarget, engine: TransferEngine) {
@@ -640,6 +655,7 @@ final class FileTask {
         try j.open(fresh: !resumable)
         journal = j
         written = resumable ? j.recorded : IntervalSet()
+        leftoverBytes = written.totalBytes
         fd = open(partialPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         if fd < 0 { throw FS.error("create partial file", partialPath) }
         if !resumable {
@@ -692,6 +708,7 @@ final class FileTask {
     func restartFromScratch() throws {
         hasher?.cancel()
         written = IntervalSet()
+        leftoverBytes = 0
         try journal?.open(fresh: true)
         resolvedURL = nil
         urlGeneration += 1
