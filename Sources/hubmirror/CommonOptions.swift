@@ -67,19 +67,19 @@ struct StoreOptions: ParsableArguments {
 
 /// Transfer tuning.
 struct TransferFlags: ParsableArguments {
-    @Option(name: .long, help: "Most files downloading at once.")
+    @Option(name: .long, parsing: .unconditional, help: "Most files downloading at once.")
     var jobs: Int = 8
 
-    @Option(name: .long, help: "Most HTTP requests in flight at once, across files.")
+    @Option(name: .long, parsing: .unconditional, help: "Most HTTP requests in flight at once, across files.")
     var connections: Int = 8
 
-    @Option(name: .long, help: "Chunk size for ranged requests, e.g. 16M (default: chosen per file).")
+    @Option(name: .long, parsing: .unconditional, help: "Chunk size for ranged requests, e.g. 16M (default: chosen per file).")
     var chunkSize: String?
 
-    @Option(name: .long, help: "Average download rate limit, e.g. 50M (bytes per second).")
+    @Option(name: .long, parsing: .unconditional, help: "Average download rate limit, e.g. 50M (bytes per second).")
     var maxRate: String?
 
-    @Option(name: .long, help: "Seconds without progress before a request is retried.")
+    @Option(name: .long, parsing: .unconditional, help: "Seconds without progress before a request is retried.")
     var stallTimeout: Double = 30
 
     @Flag(name: .long, help: "Do not fsync files before publishing them (faster; a power loss may leave recent blobs truncated).")
@@ -87,9 +87,9 @@ struct TransferFlags: ParsableArguments {
 
     func options() throws -> TransferOptions {
         var o = TransferOptions()
-        guard jobs >= 1, jobs <= 256 else { throw HubError(.usage, "--jobs must be between 1 and 256") }
-        guard connections >= 1, connections <= 256 else { throw HubError(.usage, "--connections must be between 1 and 256") }
-        guard stallTimeout >= 1 else { throw HubError(.usage, "--stall-timeout must be at least 1 second") }
+        guard jobs >= 1, jobs <= 256 else { throw HubError(.usage, "--jobs must be between 1 and 256, not \(jobs)") }
+        guard connections >= 1, connections <= 256 else { throw HubError(.usage, "--connections must be between 1 and 256, not \(connections)") }
+        guard stallTimeout >= 1, stallTimeout <= 3600 else { throw HubError(.usage, "--stall-timeout must be between 1 and 3600 seconds, not \(stallTimeout)") }
         o.maxFiles = jobs
         o.connections = connections
         o.stallTimeout = stallTimeout
