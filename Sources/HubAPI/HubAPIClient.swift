@@ -29,7 +29,7 @@ public final class HubAPIClient: @unchecked Sendable {
 
     /// The resolve URL of a file at a revision (revision encoded as one segment, path with `/` kept).
     public func resolveURL(_ repo: RepoRef, revision: String, path: String) -> String {
-        "\(endpoint)/\(repo.type.resolvePrefix)\(repo.id)/resolve/\(PercentEncoding.revisionSegment(revision))/\(PercentEncoding.filePath(path))"
+        HubURL.resolve(endpoint: endpoint, repo: repo, revision: revision, path: path)
     }
 
     /// Resolves a revision (branch, tag, sha, `refs/pr/N`) to its commit and the repo's visibility.

@@ -1,10 +1,30 @@
 import Foundation
 import HubCore
-import HubHTTP
 
 /// Turns a Hub error answer into a HubError, by `X-Error-Code` first (as the official client does),
-/// then by status. The message names the repo, revision or file.
+/// then by status. The message names the repo, revision or file. The one place for this mapping:
+/// API calls use `error(for:…)`, file downloads `fileError(…)`.
 public enum HubErrorMapping {
+    /// An error answer to a file request (`/resolve/`) from the endpoint's own origin. A bare 404 there
+    /// means the file, not the repo, is missing.
+    public static func fileError(status: Int, headers: HTTPHeaders, url: String, label: String) -> HubError {
+        switch (status, headers["X-Error-Code"]) {
+        case (404, nil), (_, "EntryNotFound"):
+            return HubError(.entryNotFound, "\(label): file not found upstream (\(status))")
+        case (_, "GatedRepo"):
+            return HubError(.gated, "\(label): repository is gated; a token with access is needed")
+        case (_, "RepoNotFound"):
+            return HubError(.repoNotFound, "\(label): repository not found or not accessible")
+        case (401, _), (403, _), (404, _):
+            return RetryPolicy.error(forStatus: status, headers: headers, url: url, what: label)
+                .map { HubError(.unauthorized, $0.message, retryable: false) }
+                ?? HubError(.unauthorized, "\(label): HTTP \(status)")
+        default:
+            return RetryPolicy.error(forStatus: status, headers: headers, url: url, what: label)
+                ?? HubError(.http, "\(label): HTTP \(status)")
+        }
+    }
+
     public static func error(for resp: HTTPResponse, repo: RepoRef, revision: String?, path: String?, what: String) -> HubError? {
         guard resp.status >= 400 else { return nil }
         let serverMessage = resp.headers["X-Error-Message"] ?? bodyMessage(resp.body)

@@ -1,0 +1,441 @@
+import HubCore
+import HubHTTP
+
+/// Identifies one request of one file's transfer.
+public struct RequestID: Hashable, Sendable, CustomStringConvertible {
+    public let raw: Int
+    public init(_ raw: Int) { self.raw = raw }
+    public var description: String { "#\(raw)" }
+}
+
+/// How a request ended, as the engine saw it.
+public enum RequestEnd: Sendable, Equatable {
+    /// The transport finished (completely, or with a fault).
+    case finished(TransportOutcome)
+    /// A 3xx answer completed; its absolute `Location`, if it had one.
+    case redirected(to: String?)
+    /// The engine stopped the request because writing its bytes failed.
+    case localError(HubError)
+}
+
+/// The decisions of one file's transfer, as a value: which range to ask which source for next,
+/// whether an answer's headers may be written, what a finished request means (follow a redirect,
+/// resolve a stale CDN link again, retry after a backoff, fall back to another source, give up), and
+/// what a digest means (publish, blame a source and start over, refetch one chunk). It never touches a
+/// socket or a disk: every input returns the actions for the engine to carry out, so tests drive it
+/// through every path with no I/O.
+public struct FileTransfer: Sendable {
+    public struct Config: Sendable {
+        /// Names the file in messages, e.g. `acme/tiny:model.bin`.
+        public var label: String
+        public var entry: ManifestEntry
+        /// Where the bytes may come from, in order of preference.
+        public var sources: [any ContentSource]
+        /// Requests are planned on this grid from offset 0.
+        public var chunkSize: Int64
+        public var retry: RetryPolicy = .standard
+        /// How many times a file whose digest did not match is fetched again.
+        public var corruptionRetries: Int = 2
+        /// How often written ranges go to the journal.
+        public var journalInterval: Double = 0.5
+
+        public init(label: String, entry: ManifestEntry, sources: [any ContentSource], chunkSize: Int64) {
+            self.label = label
+            self.entry = entry
+            self.sources = sources
+            self.chunkSize = chunkSize
+        }
+    }
+
+    public enum Phase: Sendable, Equatable { case downloading, done, failed }
+
+    /// A request the engine is to send.
+    public struct Request: Sendable, Equatable {
+        public var id: RequestID
+        public var source: Int
+        public var url: String
+        public var range: ByteRange
+        /// False for a whole-file request, sent without a `Range` header.
+        public var ranged: Bool
+    }
+
+    /// What the engine does in answer to an input, in order.
+    public enum Action: Sendable, Equatable {
+        /// Stop a request in flight; its bytes so far are already reported.
+        case cancel(RequestID)
+        /// The contiguous written prefix now ends here: hash up to it.
+        case hash(upTo: Int64)
+        /// Record these written ranges durably.
+        case journal(IntervalSet)
+        /// Forget every byte: a fresh journal, hashing from byte 0.
+        case restart
+        /// Forget the bytes of this range (rewrite the journal), and hash again from its start.
+        case discard(ByteRange)
+        /// The digest matched: move the content into the store.
+        case publish(sha256: String)
+        case fail(HubError)
+        case retrying(message: String, delay: Double)
+        /// Content that did not verify, blamed on `source`.
+        case corrupted(source: String, attempt: Int)
+        /// A source failed for this file; later requests go to the others.
+        case strike(source: Int, reason: String)
+    }
+
+    struct Pending: Equatable {
+        var range: ByteRange
+        var attempts = 0
+        var notBefore = 0.0
+        /// A redirect target for this range, valid only for `source`.
+        var url: String? = nil
+        var hops = 0
+        var source: Int? = nil
+        /// Sources not to ask for this range while others are usable (they sent it wrong).
+        var avoid: Set<Int> = []
+    }
+
+    struct Flight: Equatable {
+        var source: Int
+        var url: String
+        var range: ByteRange
+        var written: Int64
+        var attempts: Int
+        var hops: Int
+        var generation: Int
+        var failure: HubError? = nil
+        var status = 0
+        /// The CDN refused the link this request used.
+        var staleLink = false
+    }
+
+    public let config: Config
+    public private(set) var phase = Phase.downloading
+    /// Bytes written to the partial file, by source.
+    public private(set) var written: SourcedRanges
+    var pending: [Pending] = []
+    var flights: [RequestID: Flight] = [:]
+    var nextID = 0
+    /// Per source: the URL that delivered bytes (after redirects), reused for later ranges.
+    var resolved: [Int: String] = [:]
+    /// Per source: bumped when its resolved URL was found stale, so late answers do not restore it.
+    var generation: [Int: Int] = [:]
+    /// The server ignores Range: one whole-file stream from byte 0.
+    public private(set) var rangeUnsupported = false
+    public private(set) var corruptions = 0
+    /// Sources this file no longer asks.
+    public private(set) var struck: Set<Int> = []
+    var chunkFailures: [Int64: Int] = [:]
+    var hashRequested: Int64 = -1
+    var journaled: IntervalSet
+    var lastJournal: Double
+
+    var size: Int64 { config.entry.size }
+    var label: String { config.label }
+
+    /// - Parameters:
+    ///   - resumed: ranges an earlier run wrote (from its journal); they count as of no known source.
+    public init(_ config: Config, resumed: IntervalSet = IntervalSet(), now: Double = 0) {
+        self.config = config
+        written = SourcedRanges(leftover: resumed)
+        journaled = resumed
+        lastJournal = now
+        pending = ChunkPlanner(chunkSize: config.chunkSize).plan(size: config.entry.size, completed: resumed).map { Pending(range: $0) }
+    }
+
+    /// Requests in flight.
+    public var inFlightCount: Int { flights.count }
+    /// Bytes an earlier run left that are still part of the file.
+    public var leftoverBytes: Int64 { written.runs.filter { $0.source == nil }.reduce(0) { $0 + $1.range.count } }
+    /// When the next delayed request becomes due (nil: none waiting).
+    public var nextWake: Double? { phase == .downloading ? pending.map(\.notBefore).min() : nil }
+    /// The source a request in flight goes to.
+    public func source(of id: RequestID) -> Int? { flights[id]?.source }
+
+    /// The first actions: hash what an earlier run left.
+    public mutating func start() -> [Action] { hashActions() }
+
+    // MARK: - Requests
+
+    /// The next request to send, if one is due and a source may take it (`canUse`: the engine's
+    /// connection budget for that source).
+    public mutating func nextRequest(now: Double, canUse: (Int) -> Bool) -> Request? {
+        guard phase == .downloading else { return nil }
+        if rangeUnsupported && !flights.isEmpty { return nil }
+        for i in pending.indices where pending[i].notBefore <= now {
+            let p = pending[i]
+            let source: Int
+            if let pinned = p.source, !struck.contains(pinned) {
+                guard canUse(pinned) else { continue }
+                source = pinned
+            } else {
+                guard let s = chooseSource(avoiding: p.avoid, canUse: canUse) else { continue }
+                source = s
+            }
+            let url = (p.source == source ? p.url : nil) ?? resolved[source] ?? config.sources[source].url(for: config.entry)
+            var range = p.range
+            pending.remove(at: i)
+            if rangeUnsupported {
+                // The server only sends whole files: stream it all from 0 again.
+                pending.removeAll()
+                range = ByteRange(0, size)
+            }
+            let id = RequestID(nextID)
+            nextID += 1
+            flights[id] = Flight(source: source, url: url, range: range, written: range.start, attempts: p.attempts,
+                                 hops: p.source == source ? p.hops : 0, generation: generation[source, default: 0])
+            return Request(id: id, source: source, url: url, range: range, ranged: !(range.start == 0 && range.end == size))
+        }
+        return nil
+    }
+
+    /// The first usable source; one that sent a range wrong only when no other is usable.
+    func chooseSource(avoiding avoid: Set<Int>, canUse: (Int) -> Bool) -> Int? {
+        let open = config.sources.indices.filter { s in
+            // Until a source's final URL is known (redirects), one request to it at a time.
+            !struck.contains(s) && canUse(s) && !(resolved[s] == nil && flights.values.contains { $0.source == s })
+        }
+        return open.first { !avoid.contains($0) } ?? open.first
+    }
+
+    /// Checks an answer's headers before any body byte is written: nil to accept; otherwise the
+    /// error the request then ends with.
+    public mutating func headersReceived(_ id: RequestID, status: Int, headers: HTTPHeaders) -> HubError? {
+        guard var f = flights[id] else { return HubError(.network, "\(label): transfer aborted") }
+        let error = check(&f, status: status, headers: headers)
+        f.failure = error
+        f.status = status
+        flights[id] = f
+        return error
+    }
+
+    mutating func check(_ f: inout Flight, status: Int, headers: HTTPHeaders) -> HubError? {
+        let source = config.sources[f.source]
+        let own = source.isOwnOrigin(f.url)
+        let entry = config.entry
+        if (300..<400).contains(status) {
+            if let ls = headers["X-Linked-Size"].flatMap(Int64.init), ls != size { return changed("size \(ls) instead of \(size)") }
+            if let e = ETag.normalize(headers["X-Linked-Etag"]), ETag.isContentHash(e), e != entry.etag {
+                return changed("ETag \(e) instead of \(entry.etag)")
+            }
+            return nil
+        }
+        if status >= 400 {
+            if !own && [401, 403, 404, 410].contains(status) {
+                // A signed CDN URL expired or was revoked: resolve again from the source.
+                f.staleLink = true
+                return HubError(.http, "\(label): CDN answered \(status) (expired link?); resolving again", retryable: true, retryAfter: 0)
+            }
+            if own { return source.error(status: status, headers: headers, url: f.url, label: label) }
+            return RetryPolicy.error(forStatus: status, headers: headers, url: f.url, what: label) ?? HubError(.http, "\(label): HTTP \(status)")
+        }
+        let tag = ETag.normalize(headers["X-Linked-Etag"]) ?? (own ? ETag.normalize(headers["ETag"]) : nil)
+        if let e = tag, ETag.isContentHash(e), e != entry.etag { return changed("ETag \(e) instead of \(entry.etag)") }
+        if status == 206 {
+            guard let cr = ContentRange.parse(headers["Content-Range"]) else {
+                return HubError(.protocolViolation, "\(label): 206 without a valid Content-Range from \(Redact.url(f.url))")
+            }
+            if let total = cr.total, total != size { return changed("size \(total) instead of \(size)") }
+            guard cr.start == f.written, cr.end == f.range.end - 1 else {
+                return HubError(.protocolViolation, "\(label): asked for bytes \(f.written)-\(f.range.end - 1), got \(cr.start)-\(cr.end) from \(Redact.url(f.url))")
+            }
+            return nil
+        }
+        // 200: the whole file. Fine for a whole-file request; for a ranged one the server ignored Range.
+        if let cl = headers["Content-Length"].flatMap(Int64.init), cl != size { return changed("size \(cl) instead of \(size)") }
+        if f.written != 0 || f.range.end != size {
+            rangeUnsupported = true
+            return HubError(.http, "\(label): \(Origin(url: f.url)?.host ?? "server") ignored Range (answered 200); fetching the whole file in one stream", retryable: true, retryAfter: 0)
+        }
+        return nil
+    }
+
+    func changed(_ what: String) -> HubError {
+        HubError(.upstreamChanged, "\(label) changed upstream since it was listed: \(what)", retryable: false)
+    }
+
+    /// The request's bytes up to `end` are written at their offsets.
+    public mutating func bytesWritten(_ id: RequestID, upTo end: Int64) -> [Action] {
+        guard var f = flights[id], end > f.written else { return [] }
+        written.insert(ByteRange(f.written, end), source: f.source)
+        f.written = end
+        flights[id] = f
+        return hashActions()
+    }
+
+    /// A request ended; `random` in [0, 1) jitters the backoff.
+    public mutating func requestFinished(_ id: RequestID, _ end: RequestEnd, now: Double, random: Double = Double.random(in: 0..<1)) -> [Action] {
+        guard let f = flights.removeValue(forKey: id), phase == .downloading else { return [] }
+        let s = f.source
+        if f.failure == nil, case .redirected(let next) = end {
+            guard let next, f.hops < 10 else {
+                return fail(HubError(.protocolViolation, "\(label): redirect without Location, or more than 10 redirects"))
+            }
+            do { try RedirectPolicy.check(next, from: f.url, what: label) } catch { return fail(error) }
+            pending.insert(Pending(range: ByteRange(f.written, f.range.end), attempts: f.attempts, url: next, hops: f.hops + 1, source: s), at: 0)
+            return []
+        }
+        if f.failure == nil, end == .finished(.completed), f.written == f.range.end {
+            // The URL that delivered bytes is the source's URL from now on (unless it was since found stale).
+            if resolved[s] == nil && f.generation == generation[s, default: 0] { resolved[s] = f.url }
+            return hashActions()
+        }
+        var err = f.failure ?? transportError(f, end)
+        if case .localError(let e) = end { return fail(e) }
+        if f.staleLink && f.generation == generation[s, default: 0] {
+            // Every request still holding the old link is now stale; the next one resolves again.
+            resolved[s] = nil
+            generation[s, default: 0] += 1
+        }
+        let progressed = f.written > f.range.start
+        let attempts = progressed ? 1 : f.attempts + 1
+        let remaining = ByteRange(f.written, f.range.end)
+        guard let delay = config.retry.delay(afterAttempt: attempts, error: err, random: random) else {
+            if f.staleLink {
+                // The last message said "resolving again"; the final one says that did not help.
+                err = HubError(.http, "\(label): the CDN refused the download link (HTTP \(f.status)) on every one of \(attempts) attempts, although each resolved a fresh link from the endpoint; the link may be revoked or this host blocked", retryable: true)
+            }
+            if config.sources.indices.contains(where: { $0 != s && !struck.contains($0) }) {
+                // Another source may still have it: drop this one for the file, keep the range.
+                struck.insert(s)
+                if rangeUnsupported { pending = [Pending(range: ByteRange(0, size))] } else if !remaining.isEmpty {
+                    pending.insert(Pending(range: remaining), at: 0)
+                }
+                return [.strike(source: s, reason: err.message)] + hashActions()
+            }
+            return fail(err)
+        }
+        var actions: [Action] = [.retrying(message: err.message, delay: delay)]
+        if rangeUnsupported {
+            pending = [Pending(range: ByteRange(0, size), attempts: attempts, notBefore: now + delay)]
+        } else if !remaining.isEmpty {
+            pending.insert(Pending(range: remaining, attempts: attempts, notBefore: now + delay), at: 0)
+        }
+        actions += hashActions()
+        return actions
+    }
+
+    func transportError(_ f: Flight, _ end: RequestEnd) -> HubError {
+        let at = "at byte \(f.written) from \(Redact.url(f.url))"
+        switch end {
+        case .finished(.completed), .redirected:
+            return HubError(.network, "\(label): body ended early at byte \(f.written) of \(f.range) from \(Redact.url(f.url))")
+        case .finished(.timedOut(let why)):
+            return HubError(.network, "\(label): stalled or timed out (\(why)) \(at)")
+        case .finished(.failed(let why)):
+            return HubError(.network, "\(label): \(why) \(at)")
+        case .finished(.aborted):
+            return HubError(.network, "\(label): transfer aborted")
+        case .localError(let e):
+            return e
+        }
+    }
+
+    // MARK: - Digests
+
+    /// The hasher reached the end: the file's digests.
+    public mutating func fileHashed(sha256: String, gitBlobID: String?) -> [Action] {
+        guard phase == .downloading else { return [] }
+        let e = config.entry
+        let ok = e.isLFS ? sha256 == e.lfs!.sha256 : gitBlobID == e.blobID
+        if ok {
+            phase = .done
+            return [.publish(sha256: sha256)]
+        }
+        let who = written.sources(in: ByteRange(0, size))
+        if who.contains(nil) {
+            // Bytes kept from an earlier run took part: they, not this run's sources, may be at fault.
+            return [.corrupted(source: Self.leftoverSource, attempt: 0)] + restart()
+        }
+        corruptions += 1
+        let names = sourceNames(who)
+        let head: [Action] = [.corrupted(source: names, attempt: corruptions)]
+        guard corruptions <= config.corruptionRetries else {
+            return head + fail(HubError(.verification, "\(label): corrupted on transfer from \(names): digest mismatch \(corruptions) times; nothing was published", retryable: false))
+        }
+        return head + restart()
+    }
+
+    /// The hasher found that the bytes of `range` do not match that chunk's expected SHA-256.
+    public mutating func chunkFailed(_ range: ByteRange) -> [Action] {
+        guard phase == .downloading else { return [] }
+        let who = written.sources(in: range)
+        written.remove(range)
+        journaled = IntervalSet()
+        chunkFailures[range.start, default: 0] += 1
+        var actions: [Action] = [.discard(range)]
+        let blamed = Set(who.compactMap { $0 })
+        actions.append(.corrupted(source: who.contains(nil) && blamed.isEmpty ? Self.leftoverSource : sourceNames(who), attempt: chunkFailures[range.start]!))
+        if chunkFailures[range.start]! > config.corruptionRetries + (who.contains(nil) ? 1 : 0) {
+            return actions + fail(HubError(.verification, "\(label): bytes \(range.start)-\(range.end - 1) failed their chunk SHA-256 \(chunkFailures[range.start]!) times (last from \(sourceNames(who))); nothing was published", retryable: false))
+        }
+        pending.insert(Pending(range: range, avoid: blamed), at: 0)
+        return actions
+    }
+
+    static let leftoverSource = "partial file left by an earlier run"
+
+    func sourceNames(_ who: Set<Int?>) -> String {
+        let names = who.compactMap { $0 }.sorted().map { s in
+            Origin(url: resolved[s] ?? config.sources[s].url(for: config.entry))?.host ?? config.sources[s].id
+        }
+        return names.isEmpty ? "?" : Array(Set(names)).sorted().joined(separator: ", ")
+    }
+
+    // MARK: - Clock and endings
+
+    /// Periodic: the written ranges are journaled when the interval has passed and they changed.
+    public mutating func tick(now: Double) -> [Action] {
+        guard now - lastJournal >= config.journalInterval else { return [] }
+        lastJournal = now
+        return journalActions()
+    }
+
+    /// A failure outside the transfer (a write to the store failed, the hasher could not read).
+    public mutating func localFailure(_ e: HubError) -> [Action] { fail(e) }
+
+    /// The run stops (interrupted, or another file hit a full disk): cancel, keep what is written.
+    public mutating func stop() -> [Action] {
+        let ids = flights.keys.sorted { $0.raw < $1.raw }
+        flights.removeAll()
+        return ids.map { .cancel($0) } + journalActions()
+    }
+
+    /// The source is unusable for the rest of the run.
+    public mutating func sourceUnusable(_ s: Int) {
+        struck.insert(s)
+    }
+
+    mutating func journalActions() -> [Action] {
+        let r = written.ranges
+        guard r != journaled else { return [] }
+        journaled = r
+        return [.journal(r)]
+    }
+
+    mutating func hashActions() -> [Action] {
+        let p = written.contiguousPrefix
+        guard p > hashRequested else { return [] }
+        hashRequested = p
+        return [.hash(upTo: p)]
+    }
+
+    mutating func restart() -> [Action] {
+        let ids = flights.keys.sorted { $0.raw < $1.raw }
+        flights.removeAll()
+        written = SourcedRanges()
+        journaled = IntervalSet()
+        hashRequested = -1
+        resolved.removeAll()
+        for s in config.sources.indices { generation[s, default: 0] += 1 }
+        pending = ChunkPlanner(chunkSize: config.chunkSize).plan(size: size).map { Pending(range: $0) }
+        return ids.map { .cancel($0) } + [.restart]
+    }
+
+    mutating func fail(_ e: HubError) -> [Action] {
+        guard phase == .downloading else { return [] }
+        phase = .failed
+        let ids = flights.keys.sorted { $0.raw < $1.raw }
+        flights.removeAll()
+        pending.removeAll()
+        return ids.map { .cancel($0) } + journalActions() + [.fail(e)]
+    }
+}
