@@ -21,6 +21,50 @@ public struct GlobPattern: Sendable, Hashable, CustomStringConvertible {
         self.tokens = GlobPattern.tokenize(p)
     }
 
+    /// Like `init(_:)`, but refuses what `fnmatch` silently reads another way: an empty pattern, a
+    /// `[` with no closing `]` (taken as a literal `[`), and a set whose range runs backwards
+    /// (`[z-a]`, which matches nothing). Throws `.usage` naming the pattern; callers add the option.
+    public init(validating pattern: String) throws {
+        if let why = Self.problem(in: pattern) {
+            throw HubError(.usage, "'\(pattern)' is not a valid glob: \(why)")
+        }
+        self.init(pattern)
+    }
+
+    /// Why `pattern` is not a glob one means to write, or nil when it is fine.
+    static func problem(in pattern: String) -> String? {
+        if pattern.isEmpty { return "the pattern is empty" }
+        let chars = Array(pattern)
+        var i = 0
+        while i < chars.count {
+            guard chars[i] == "[" else { i += 1; continue }
+            // The same scan as `tokenize`: a ']' right after '[' or '[!' belongs to the set.
+            var j = i + 1
+            if j < chars.count && chars[j] == "!" { j += 1 }
+            if j < chars.count && chars[j] == "]" { j += 1 }
+            while j < chars.count && chars[j] != "]" { j += 1 }
+            if j >= chars.count { return "the '[' at character \(i + 1) has no closing ']'" }
+            var body = Array(chars[(i + 1)..<j])
+            if body.first == "!" { body.removeFirst() }
+            var k = 0
+            while k < body.count {
+                if k + 2 < body.count && body[k + 1] == "-" {
+                    if body[k] > body[k + 2] { return "the range '\(body[k])-\(body[k + 2])' runs backwards and matches nothing" }
+                    k += 3
+                } else {
+                    k += 1
+                }
+            }
+            i = j + 1
+        }
+        return nil
+    }
+
+    /// The characters the pattern matches only as themselves: everything outside `*`, `?` and `[…]` sets.
+    public var literals: [Character] {
+        tokens.compactMap { if case .literal(let c) = $0 { return c } else { return nil } }
+    }
+
     static func tokenize(_ p: String) -> [Token] {
         let chars = Array(p)
         var out: [Token] = []

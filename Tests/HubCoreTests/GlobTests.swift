@@ -55,6 +55,21 @@ import HubCore
         #expect(GlobPattern("[ü]").matches("ü"))
     }
 
+    @Test("The validating initializer refuses what fnmatch would read another way, naming the pattern")
+    func validatingRefusesMisreadPatterns() throws {
+        for (pattern, why) in [("", "empty"), ("[", "no closing ']'"), ("acme/[ab", "no closing ']'"), ("a[!", "no closing ']'"),
+                               ("[z-a]", "runs backwards")] {
+            let e = try #require(throws: HubError.self, "pattern '\(pattern)'") { try GlobPattern(validating: pattern) }
+            #expect(e.kind == .usage)
+            #expect(e.message.contains("'\(pattern)'") && e.message.contains(why), "\(e.message)")
+        }
+        for pattern in ["acme/*", "[]]", "[!]]x", "[a-]", "a?[0-9]*", "sub/"] {
+            let g = try GlobPattern(validating: pattern)
+            #expect(g == GlobPattern(pattern), "'\(pattern)' parses as the plain initializer does")
+        }
+        #expect(GlobPattern("a?[xy]b*/").literals == ["a", "b", "/"], "sets, wildcards and the implied '*' are not literals")
+    }
+
     @Test func manyStarsStayFast() {
         // Backtracking to the last star only: a pathological pattern finishes at once.
         let p = GlobPattern(String(repeating: "a*", count: 30) + "b")
