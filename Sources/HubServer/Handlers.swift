@@ -129,7 +129,8 @@ struct Handlers {
             let what = path.map { "\(repo)@\(revision):\($0)" } ?? "\(repo)@\(revision)"
             var err = HubHTTPError(status: e.isRetryable ? .serviceUnavailable : .badGateway, code: nil,
                                    message: "upstream fetch of \(what) failed: \(e.message)")
-            if e.isRetryable { err.headers[.retryAfter] = String(Int((e.retryAfter ?? 5).rounded(.up))) }
+            // A 502 for content in its failure cool-down says when it will be fetched again.
+            if let after = e.retryAfter ?? (e.isRetryable ? 5 : nil) { err.headers[.retryAfter] = String(Int(after.rounded(.up))) }
             return err
         }
     }

@@ -41,7 +41,7 @@ final class ServerState: Sendable {
         self.index = StoreIndex(store: store, listMissing: fetcher != nil)
         self.policy = AccessPolicy(tokens: config.tokens, allow: config.allow)
         self.metrics = ServerMetrics()
-        self.pull = fetcher.map { PullThroughCoordinator(fetcher: $0, logger: logger) }
+        self.pull = fetcher.map { PullThroughCoordinator(fetcher: $0, logger: logger, failureCooldown: config.pullThroughFailureCooldown) }
         self.logger = logger
         self.fileIO = FileIO(threadPool: .singleton)
     }

@@ -30,6 +30,10 @@ public struct HubServerConfiguration: Sendable {
     /// How long a request for a file of a revision the store lacks waits for the revision's full
     /// listing; after that the file alone is looked up upstream (a large repo lists for a while).
     public var pullThroughListWait: Duration
+    /// How long a file whose pull-through fetch failed verification on every try (the upstream
+    /// keeps sending bad bytes) is answered `502` at once instead of being fetched again; zero
+    /// turns the cool-down off.
+    public var pullThroughFailureCooldown: Duration
     /// Log one line per request at `info` level.
     public var accessLog: Bool
 
@@ -45,6 +49,7 @@ public struct HubServerConfiguration: Sendable {
         pullThroughHeadWait: Duration = .seconds(8),
         pullThroughVerifyWait: Duration = .seconds(1),
         pullThroughListWait: Duration = .seconds(2),
+        pullThroughFailureCooldown: Duration = .seconds(60),
         accessLog: Bool = true
     ) {
         self.cacheDirectory = cacheDirectory
@@ -58,6 +63,7 @@ public struct HubServerConfiguration: Sendable {
         self.pullThroughHeadWait = pullThroughHeadWait
         self.pullThroughVerifyWait = pullThroughVerifyWait
         self.pullThroughListWait = pullThroughListWait
+        self.pullThroughFailureCooldown = pullThroughFailureCooldown
         self.accessLog = accessLog
     }
 

@@ -1,4 +1,4 @@
-public import HubCore
+internal import HubCore
 
 /// What a running pull-through fetch has on disk, for the requests streaming it to clients.
 ///

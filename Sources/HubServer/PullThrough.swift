@@ -49,16 +49,19 @@ struct PullThroughStopper: Service {
 
 /// Runs at most one listing per repo and revision and one fetch per repo and content at a time; a
 /// fetch outlives the request that started it, so a client that gives up finds it on its retry.
+/// Content that failed verification on every try is not fetched again for a cool-down (`FailedFetches`).
 actor PullThroughCoordinator {
     let fetcher: any PullThroughFetcher
     let logger: Logger
     private var listings: [String: Task<String, any Error>] = [:]
     private var resolutions: [String: Task<String, any Error>] = [:]
     private var fetches: [String: (task: Task<Void, any Error>, progress: PullProgress)] = [:]
+    private var failed: FailedFetches
 
-    init(fetcher: any PullThroughFetcher, logger: Logger) {
+    init(fetcher: any PullThroughFetcher, logger: Logger, failureCooldown: Duration) {
         self.fetcher = fetcher
         self.logger = logger
+        self.failed = FailedFetches(cooldown: failureCooldown)
     }
 
     /// Starts (or joins) the listing of `repo@revision`.
@@ -102,9 +105,14 @@ actor PullThroughCoordinator {
     func fetch(repo: RepoRef, commit: String, entry: ManifestEntry, metrics: ServerMetrics) -> (task: Task<Void, any Error>, progress: PullProgress) {
         let key = "\(repo.type.rawValue)/\(repo.id)#\(entry.etag)"
         if let running = fetches[key] { return running }
+        let progress = PullProgress()
+        if let error = failed.failure(key, at: .now) {
+            progress.finish(error)
+            metrics.pullThrough(kind: "file", result: "cooldown")
+            return (Task { throw error }, progress)
+        }
         let fetcher = self.fetcher
         let logger = self.logger
-        let progress = PullProgress()
         let t = Task<Void, any Error> {
             defer { self.fetchFinished(key) }
             logger.info("pull-through fetch started", metadata: ["repo": "\(repo)", "file": "\(entry.path)", "size": "\(entry.size)"])
@@ -114,6 +122,7 @@ actor PullThroughCoordinator {
                 metrics.pullThrough(kind: "file", result: "ok")
                 logger.info("pull-through fetch verified", metadata: ["repo": "\(repo)", "file": "\(entry.path)"])
             } catch {
+                if FailedFetches.startsCooldown(error), let e = error as? HubError { self.failed.record(key, e, at: .now) }
                 progress.finish(error)
                 metrics.pullThrough(kind: "file", result: "error")
                 logger.warning("pull-through fetch failed", metadata: ["repo": "\(repo)", "file": "\(entry.path)", "error": "\(error)"])

@@ -15,7 +15,7 @@ internal import Prometheus
 /// | `hubmirror_store_size_bytes` | gauge | |
 /// | `hubmirror_store_repos` | gauge | |
 /// | `hubmirror_store_blobs` | gauge | |
-/// | `hubmirror_pull_through_total` | counter | `kind` (`list`, `file`), `result` |
+/// | `hubmirror_pull_through_total` | counter | `kind` (`list`, `file`), `result` (`ok`, `error`, `cooldown`) |
 final class ServerMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory

@@ -94,6 +94,13 @@ func runProcess(_ executable: String, _ arguments: [String]) async throws -> Int
 
 /// An HTTP request with curl, the target sent byte for byte (`--path-as-is`).
 func http(_ url: String, method: String = "GET", headers: [String] = [], body: String? = nil) async throws -> HTTPResult {
+    let (rc, result) = try await httpExchange(url, method: method, headers: headers, body: body)
+    guard rc == 0 else { throw HubError(.network, "curl exited \(rc) for \(method) \(url)") }
+    return result
+}
+
+/// Like `http`, but a body cut short is not an error: curl's exit status comes back with what arrived.
+func httpExchange(_ url: String, method: String = "GET", headers: [String] = [], body: String? = nil) async throws -> (curlStatus: Int32, result: HTTPResult) {
     let dir = NSTemporaryDirectory() + "hubmirror-curl-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -103,7 +110,6 @@ func http(_ url: String, method: String = "GET", headers: [String] = [], body: S
     if let body { args += ["--data-binary", body] }
     args.append(url)
     let rc = try await runProcess("/usr/bin/curl", args)
-    guard rc == 0 else { throw HubError(.network, "curl exited \(rc) for \(method) \(url)") }
     let raw = String(decoding: FileManager.default.contents(atPath: dir + "/h") ?? Data(), as: UTF8.self)
     var status = 0
     var fields: [(String, String)] = []
@@ -117,7 +123,7 @@ func http(_ url: String, method: String = "GET", headers: [String] = [], body: S
     }
     // With -I curl writes the headers to the body file: a HEAD answer has no body.
     let bytes = method == "HEAD" ? [] : FileManager.default.contents(atPath: dir + "/b").map { [UInt8]($0) } ?? []
-    return HTTPResult(status: status, headers: fields, body: bytes)
+    return (rc, HTTPResult(status: status, headers: fields, body: bytes))
 }
 
 /// Expects a Hub error answer: status and `X-Error-Code`.

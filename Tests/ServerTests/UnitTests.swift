@@ -76,6 +76,25 @@ struct UnitTests {
         #expect(AccessPolicy(tokens: [], allow: []).decide(repo("a/b"), info: gated, authorization: "Bearer ") == .gated)
     }
 
+    @Test("Failed-verification cool-down: the failure is answered until it ends, only for verification failures")
+    func failedFetches() throws {
+        var f = FailedFetches(cooldown: .seconds(60))
+        let t0 = ContinuousClock.now
+        #expect(!FailedFetches.startsCooldown(HubError(.network, "reset")))
+        #expect(FailedFetches.startsCooldown(HubError(.verification, "digest mismatch 3 times")))
+        f.record("m/a#1", HubError(.verification, "a.bin: digest mismatch 3 times"), at: t0)
+        let e = try #require(f.failure("m/a#1", at: t0 + .seconds(10)))
+        #expect(e.kind == .verification && !e.isRetryable)
+        #expect(e.message.contains("failed verification") && e.message.contains("a.bin: digest mismatch 3 times") && e.message.contains("50 s"), "\(e.message)")
+        #expect(e.retryAfter == 50)
+        #expect(f.failure("m/a#1", at: t0 + .milliseconds(59_500))?.retryAfter == 1)
+        #expect(f.failure("m/a#1", at: t0 + .seconds(60)) == nil, "a fetch may start again once the cool-down is over")
+        #expect(f.failure("m/b#2", at: t0) == nil, "per content")
+        var off = FailedFetches(cooldown: .zero)
+        off.record("m/a#1", HubError(.verification, "x"), at: t0)
+        #expect(off.failure("m/a#1", at: t0) == nil, "a zero cool-down is off")
+    }
+
     @Test("Tokens file: one per line, comments and blanks skipped")
     func tokens() {
         #expect(HubServerConfiguration.parseTokens("# team\nabc\n\n  def  \n#x\n") == ["abc", "def"])
