@@ -25,6 +25,30 @@ struct AccessPolicy: Sendable {
         return AllowRule(type: nil, pattern: GlobPattern(text))
     }
 
+    /// Checks one `--allow` value, so that a pattern no repo can match is refused at start rather
+    /// than answering every repo `401`. Throws `.usage` naming the option and the pattern.
+    static func validate(allow text: String) throws {
+        let rule = Self.rule(text)
+        let glob = rule.pattern.pattern
+        if glob.isEmpty {
+            throw HubError(.usage, "--allow '\(text)' names no repo" + (rule.type.map { " after '\($0.apiSegment)/'" } ?? ""))
+        }
+        do {
+            _ = try GlobPattern(validating: glob)
+        } catch let e as HubError {
+            throw HubError(.usage, "--allow \(e.message)")
+        }
+        let literals = rule.pattern.literals
+        if let bad = literals.first(where: { !Self.repoIDCharacters.contains($0) }) {
+            throw HubError(.usage, "--allow '\(text)' can match no repo: repo ids have no '\(bad)' (only letters, digits, '.', '_', '-' and one '/')")
+        }
+        if literals.filter({ $0 == "/" }).count > 1 {
+            throw HubError(.usage, "--allow '\(text)' can match no repo: a repo id has at most one '/' (prefix 'models/', 'datasets/' or 'spaces/' for a type)")
+        }
+    }
+
+    static let repoIDCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/")
+
     /// True when no allow-list is configured or some rule matches the repo id.
     func isAllowed(_ repo: RepoRef) -> Bool {
         if rules.isEmpty { return true }

@@ -32,10 +32,14 @@ public struct HubServer: Sendable {
     /// Binds, calls `onListening` with the bound address (the real port when `port` is 0), and
     /// serves until SIGTERM or SIGINT (when `handleSignals`) or until the calling task is cancelled.
     /// Either way shutdown is graceful: the listener closes, requests in flight finish.
+    ///
+    /// Throws `.usage` when `host` is not an address or resolvable name, and `.listen` when the
+    /// address cannot be bound (port in use, not permitted, not an address of this machine).
     public func run(handleSignals: Bool = true,
                     onListening: @escaping @Sendable (HubServerAddress) async -> Void = { _ in }) async throws {
         let state = self.state
         let config = configuration
+        try ListenAddress.check(host: config.host, port: config.port)
         let app = Application(
             responder: HubResponder(state: state),
             server: .http1(configuration: .init(additionalChannelHandlers: [SendfileHandler()])),
@@ -63,10 +67,14 @@ public struct HubServer: Sendable {
         // Cancelling the caller shuts down gracefully too: the group runs in its own task, so the
         // cancellation does not cut requests in flight; it asks the group to wind down instead.
         let running = Task { try await group.run() }
-        try await withTaskCancellationHandler {
-            try await running.value
-        } onCancel: {
-            Task { await group.triggerGracefulShutdown() }
+        do {
+            try await withTaskCancellationHandler {
+                try await running.value
+            } onCancel: {
+                Task { await group.triggerGracefulShutdown() }
+            }
+        } catch where state.boundAddress.withLock({ $0 == nil }) {
+            throw ListenAddress.bindFailure(error, host: config.host, port: config.port) ?? error
         }
     }
 }

@@ -90,6 +90,7 @@ public struct HubServerConfiguration: Sendable {
         if !(0...65535).contains(port) { throw HubError(.usage, "--port must be between 0 and 65535, not \(port)") }
         if pageSize < 1 { throw HubError(.usage, "--page-size must be at least 1, not \(pageSize)") }
         if host.isEmpty { throw HubError(.usage, "--host must not be empty") }
+        for a in allow { try AccessPolicy.validate(allow: a) }
         if let u = publicURL {
             guard let url = URL(string: u), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", url.host != nil,
                   url.query == nil, url.fragment == nil else {

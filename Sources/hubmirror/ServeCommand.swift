@@ -49,7 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Token for --upstream (default: HF_TOKEN, then the token file).", valueName: "token"))
     var token: String?
 
-    @OptionGroup(title: "Pull-through transfers (with --upstream; --connections and --max-rate apply per pulled file)")
+    @OptionGroup(title: "Pull-through transfers (with --upstream; --connections and --max-rate apply per pulled file, --jobs has no effect)")
     var transfer: TransferFlags
 
     @Option(name: .customLong("public-url"), help: ArgumentHelp(

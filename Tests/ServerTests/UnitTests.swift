@@ -76,6 +76,19 @@ struct UnitTests {
         #expect(AccessPolicy(tokens: [], allow: []).decide(repo("a/b"), info: gated, authorization: "Bearer ") == .gated)
     }
 
+    @Test("--allow values no repo could match are refused at start, naming the option and the pattern")
+    func allowValidation() throws {
+        for (text, why) in [("[", "no closing ']'"), ("acme/[a-", "no closing ']'"), ("", "names no repo"), ("datasets/", "names no repo after 'datasets/'"),
+                            ("acme/[z-a]", "runs backwards"), ("acme/ti ny", "no ' '"), ("a/b/c", "at most one '/'")] {
+            var config = HubServerConfiguration(cacheDirectory: NSTemporaryDirectory(), allow: ["acme/*", text])
+            let e = try #require(throws: HubError.self, "--allow '\(text)'") { try config.validate() }
+            #expect(e.kind == .usage && e.exitCode == 64)
+            #expect(e.message.hasPrefix("--allow '\(text)'") && e.message.contains(why), "\(e.message)")
+            config.allow = ["acme/*", "datasets/open/*", "[ab]c?/x*", "gpt2", "acme/"]
+            try config.validate()
+        }
+    }
+
     @Test("Failed-verification cool-down: the failure is answered until it ends, only for verification failures")
     func failedFetches() throws {
         var f = FailedFetches(cooldown: .seconds(60))
