@@ -1,9 +1,7 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 public import HubCore
 public import HubStore
+import HubTransfer
 
 /// What the store holds of one repo, for `hubmirror ls`.
 public struct RepoSummary: Codable, Sendable {
@@ -36,7 +34,8 @@ public struct RepoSummary: Codable, Sendable {
     public var endpoint: String?
     /// Unix time of the last successful sync, from `repo-info.json`.
     public var lastSync: Double?
-    /// Partial downloads waiting for a resume, and their bytes on disk.
+    /// Partial downloads waiting for a resume, and the bytes their resume journals record as written
+    /// (what a resume keeps; not the preallocated size of the files).
     public var partialFiles = 0
     public var partialBytes: Int64 = 0
 }
@@ -74,13 +73,9 @@ public struct StoreListing: Sendable {
             s.bytes += FS.fileSize(blobs + "/" + name) ?? 0
         }
         for sub in ["partial", "partial-serve"] {
-            let dir = store.stateDirectory(repo) + "/" + sub
-            for name in FS.listDirectory(dir) where name.hasSuffix(".part") {
-                s.partialFiles += 1
-                var st = stat()
-                // Preallocated to full size: count the blocks really written, not the apparent size.
-                if lstat(dir + "/" + name, &st) == 0 { s.partialBytes += Int64(st.st_blocks) * 512 }
-            }
+            let partial = ResumeJournal.partialData(in: store.stateDirectory(repo) + "/" + sub)
+            s.partialFiles += partial.files
+            s.partialBytes += partial.bytes
         }
         return s
     }

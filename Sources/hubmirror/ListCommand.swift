@@ -40,7 +40,7 @@ struct ListCommand: ParsableCommand {
                     let of = s.manifestFiles.map { " of \($0)" } ?? ""
                     Console.out("  snapshot \(s.commit): \(s.files)\(of) files")
                 }
-                if r.partialFiles > 0 { Console.out("  \(r.partialFiles) partial download(s), \(ByteSize.format(r.partialBytes)) on disk") }
+                if r.partialFiles > 0 { Console.out("  \(r.partialFiles) partial download(s), \(ByteSize.format(r.partialBytes)) written so far") }
             }
             if repos.isEmpty { Console.out("no repos in \(store.root)") }
         }
