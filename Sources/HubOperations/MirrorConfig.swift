@@ -30,8 +30,14 @@ public struct MirrorConfig: Sendable, Equatable {
     public var keepUnreferenced: Int?
     public var grace: Double = 3600
     public var repos: [Repo] = []
+    /// The config file and the lines of its top-level keys, for messages about their values.
+    public var file = ""
+    public var keyLines: [String: Int] = [:]
 
     public init() {}
+
+    /// `file:line` of a top-level key (line 1 when the key is absent), for messages.
+    public func location(of key: String) -> String { "\(file):\(keyLines[key] ?? 1)" }
 
     static let topKeys: Set<String> = ["cache_dir", "endpoint", "token_file", "state_dir", "connections", "jobs", "chunk_size",
                                        "max_rate", "stall_timeout", "fsync", "retention", "repo"]
@@ -54,6 +60,8 @@ public struct MirrorConfig: Sendable, Equatable {
         }
         let lines = KeyLines(text)
         var c = MirrorConfig()
+        c.file = file
+        for key in table.keys { if let n = lines.line(of: key, in: "") { c.keyLines[key] = n } }
         func fail(_ section: String, _ key: String?, _ what: String) -> HubError {
             let line = key.flatMap { lines.line(of: $0, in: section) } ?? lines.header(section) ?? 1
             return HubError(.config, "\(file):\(line): \(what)")
@@ -68,22 +76,32 @@ public struct MirrorConfig: Sendable, Equatable {
             guard let s = v.string else { throw fail(section, key, "'\(key)' must be a string") }
             return s
         }
-        func int(_ t: TOMLTable, _ key: String, _ section: String, min: Int) throws -> Int? {
+        // The same ranges as the command-line options of the same names.
+        func int(_ t: TOMLTable, _ key: String, _ section: String, min: Int, max: Int = Int.max) throws -> Int? {
             guard let v = t[key] else { return nil }
-            guard let i = v.int, i >= min else { throw fail(section, key, "'\(key)' must be an integer of at least \(min)") }
+            guard let i = v.int, i >= min, i <= max else {
+                throw fail(section, key, "'\(key)' must be an integer " + (max == Int.max ? "of at least \(min)" : "between \(min) and \(max)"))
+            }
             return i
         }
-        func seconds(_ t: TOMLTable, _ key: String, _ section: String) throws -> Double? {
+        func seconds(_ t: TOMLTable, _ key: String, _ section: String, min: Double = 0, max: Double = .infinity) throws -> Double? {
             guard let v = t[key] else { return nil }
-            guard let d = v.double ?? v.int.map(Double.init), d >= 0 else { throw fail(section, key, "'\(key)' must be a number of seconds") }
+            guard let d = v.double ?? v.int.map(Double.init), d >= min, d <= max else {
+                throw fail(section, key, "'\(key)' must be a number of seconds" + (max.isFinite ? " between \(Int(min)) and \(Int(max))" : " of at least \(Int(min))"))
+            }
             return d
         }
-        func size(_ t: TOMLTable, _ key: String, _ section: String) throws -> Int64? {
+        func size(_ t: TOMLTable, _ key: String, _ section: String, min: Int64, example: String) throws -> Int64? {
             guard let v = t[key] else { return nil }
-            guard let n = v.string.flatMap(ByteSize.parse) ?? v.int.map(Int64.init), n > 0 else {
-                throw fail(section, key, "'\(key)' must be a size such as \"50M\" or a number of bytes")
+            guard let n = v.string.flatMap(ByteSize.parse) ?? v.int.map(Int64.init), n >= min else {
+                throw fail(section, key, "'\(key)' must be a size of at least \(ByteSize.format(min)) such as \"\(example)\", or a number of bytes")
             }
             return n
+        }
+        func path(_ t: TOMLTable, _ key: String, _ section: String) throws -> String? {
+            guard let p = try string(t, key, section) else { return nil }
+            if p.isEmpty { throw fail(section, key, "'\(key)' is empty") }
+            return p
         }
         func strings(_ t: TOMLTable, _ key: String, _ section: String) throws -> [String]? {
             guard let v = t[key] else { return nil }
@@ -97,15 +115,22 @@ public struct MirrorConfig: Sendable, Equatable {
         }
 
         try check(table, allowed: topKeys, section: "", name: "the top level")
-        c.cacheDir = try string(table, "cache_dir", "")
-        c.endpoint = try string(table, "endpoint", "")
-        c.tokenFile = try string(table, "token_file", "")
-        c.stateDir = try string(table, "state_dir", "")
-        c.connections = try int(table, "connections", "", min: 1)
-        c.jobs = try int(table, "jobs", "", min: 1)
-        c.chunkSize = try size(table, "chunk_size", "")
-        c.maxRate = try size(table, "max_rate", "")
-        c.stallTimeout = try seconds(table, "stall_timeout", "")
+        c.cacheDir = try path(table, "cache_dir", "")
+        if let e = try string(table, "endpoint", "") {
+            var url = e
+            while url.hasSuffix("/") { url.removeLast() }
+            guard url.hasPrefix("http://") || url.hasPrefix("https://"), URLComponents(string: url)?.host?.isEmpty == false else {
+                throw fail("", "endpoint", "'endpoint' must be an http(s) URL, not '\(e)'")
+            }
+            c.endpoint = url
+        }
+        c.tokenFile = try path(table, "token_file", "")
+        c.stateDir = try path(table, "state_dir", "")
+        c.connections = try int(table, "connections", "", min: 1, max: 256)
+        c.jobs = try int(table, "jobs", "", min: 1, max: 256)
+        c.chunkSize = try size(table, "chunk_size", "", min: 64 * 1024, example: "16M")
+        c.maxRate = try size(table, "max_rate", "", min: 1024, example: "50M")
+        c.stallTimeout = try seconds(table, "stall_timeout", "", min: 1, max: 3600)
         if let v = table["fsync"] {
             guard let b = v.bool else { throw fail("", "fsync", "'fsync' must be true or false") }
             c.fsync = b
@@ -113,7 +138,11 @@ public struct MirrorConfig: Sendable, Equatable {
         if let v = table["retention"] {
             guard let r = v.table else { throw fail("", "retention", "'retention' must be a table: [retention]") }
             try check(r, allowed: retentionKeys, section: "retention", name: "[retention]")
-            c.keepUnreferenced = try int(r, "keep_unreferenced", "retention", min: 0)
+            guard let keep = try int(r, "keep_unreferenced", "retention", min: 0) else {
+                throw fail("retention", nil, "[retention] needs keep_unreferenced = N (snapshots no ref names to keep per repo); "
+                           + "remove the table to keep everything")
+            }
+            c.keepUnreferenced = keep
             c.grace = try seconds(r, "grace", "retention") ?? c.grace
         }
         guard let repoArray = table["repo"]?.array else {

@@ -38,10 +38,10 @@ struct MirrorCommand: ParsableCommand {
             let cfg = try MirrorConfig.load(file: path)
             LoggingSetup.bootstrap(verbose: verbose, quiet: json)
             let cacheDir = HFEnvironment.absolute(cfg.cacheDir ?? HFEnvironment.hubCache)
-            let endpoint = try HFEnvironment.endpointURL(cfg.endpoint ?? HFEnvironment.endpoint, option: "endpoint in \(path)")
+            let endpoint = try HFEnvironment.endpointURL(cfg.endpoint ?? HFEnvironment.endpoint, option: cfg.endpoint == nil ? "HF_ENDPOINT" : "endpoint in \(path)")
             let token = try cfg.tokenFile.map { file -> String in
                 guard let d = FileManager.default.contents(atPath: HFEnvironment.absolute(file)) else {
-                    throw HubError(.config, "\(path): cannot read token_file \(file)")
+                    throw HubError(.config, "\(cfg.location(of: "token_file")): cannot read token_file \(file)")
                 }
                 return String(decoding: d, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             } ?? HFEnvironment.token(explicit: nil)

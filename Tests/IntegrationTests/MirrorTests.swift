@@ -60,6 +60,15 @@ import Testing
         ("[[repo]]\ntype = \"model\"\n", "m.toml:1: [[repo]] number 1 has no id"),
         ("endpoint = \"https://x\"\n", "no repositories"),
         ("[[repo]]\nid = \"a/b\"\nmax_rate = [\n", "m.toml:"),
+        ("endpoint = \"ftp://x\"\n[[repo]]\nid = \"a/b\"\n", "m.toml:1: 'endpoint' must be an http(s) URL, not 'ftp://x'"),
+        ("endpoint = \"https://\"\n[[repo]]\nid = \"a/b\"\n", "m.toml:1: 'endpoint'"),
+        ("[[repo]]\nid = \"a/b\"\n\n[retention]\n", "m.toml:4: [retention] needs keep_unreferenced"),
+        ("[retention]\ngrace = 10\n[[repo]]\nid = \"a/b\"\n", "m.toml:1: [retention] needs keep_unreferenced"),
+        ("jobs = 1000\n[[repo]]\nid = \"a/b\"\n", "m.toml:1: 'jobs' must be an integer between 1 and 256"),
+        ("\nstall_timeout = 0\n[[repo]]\nid = \"a/b\"\n", "m.toml:2: 'stall_timeout' must be a number of seconds between 1 and 3600"),
+        ("chunk_size = \"1K\"\n[[repo]]\nid = \"a/b\"\n", "m.toml:1: 'chunk_size' must be a size of at least 64"),
+        ("max_rate = 10\n[[repo]]\nid = \"a/b\"\n", "m.toml:1: 'max_rate' must be a size of at least"),
+        ("cache_dir = \"\"\n[[repo]]\nid = \"a/b\"\n", "m.toml:1: 'cache_dir' is empty"),
     ])
     func errors(_ text: String, _ expected: String) {
         do {
@@ -164,6 +173,12 @@ import Testing
             let (rc, _, err) = try await runHubmirror(["mirror", "--config", tmp.path + "/bad.toml"])
             #expect(rc == 3)
             #expect(err.contains("bad.toml:3: unknown key 'includes'"), "\(err)")
+            try FS.writeAtomically(Array("# mirror\nendpoint = \"ftp://x\"\n[[repo]]\nid = \"acme/m1\"\n".utf8), to: tmp.path + "/ftp.toml")
+            let (rcFTP, _, errFTP) = try await runHubmirror(["mirror", "--config", tmp.path + "/ftp.toml"])
+            #expect(rcFTP == 3 && errFTP.contains("ftp.toml:2: 'endpoint' must be an http(s) URL"), "\(rcFTP) \(errFTP)")
+            try FS.writeAtomically(Array("\ntoken_file = \"\(tmp.path)/absent\"\n[[repo]]\nid = \"acme/m1\"\n".utf8), to: tmp.path + "/tok.toml")
+            let (rcTok, _, errTok) = try await runHubmirror(["mirror", "--config", tmp.path + "/tok.toml"])
+            #expect(rcTok == 3 && errTok.contains("tok.toml:2: cannot read token_file"), "\(rcTok) \(errTok)")
             let good = "cache_dir = \"\(tmp.path)/hub\"\nendpoint = \"\(hub.endpoint)\"\n[[repo]]\nid = \"acme/m1\"\n[[repo]]\nid = \"acme/gone\"\n"
             try FS.writeAtomically(Array(good.utf8), to: tmp.path + "/m.toml")
             let (rcDry, outDry, errDry) = try await runHubmirror(["mirror", "--config", tmp.path + "/m.toml", "--dry-run"])
