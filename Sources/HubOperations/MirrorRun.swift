@@ -1,8 +1,8 @@
 import Foundation
-public import HubCore
+import HubCore
 import HubHTTP
 import HubMaintenance
-public import HubStore
+import HubStore
 public import HubSync
 public import HubTransfer
 public import Logging
