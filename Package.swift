@@ -27,7 +27,7 @@ let package = Package(
         // C libraries, bottom layer: each imported by exactly one Swift target.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
-        // Linux file calls Glibc's module lacks (sync_file_range).
+        // Linux file calls Glibc's module lacks (sync_file_range); under HubStore.
         .target(name: "CFileShims"),
 
         // Pure domain logic: ids, revisions, encodings, globs, path checks, manifests, differ, errors.
@@ -39,9 +39,9 @@ let package = Package(
         // The Hub's HTTP API (revision info, tree listing, paths-info) as a client.
         .target(name: "HubAPI", dependencies: ["HubCore", "HubHTTP", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         // The huggingface_hub cache layout, atomic publication, hubmirror state.
-        .target(name: "HubStore", dependencies: ["HubCore", "HubDigest"], swiftSettings: strict),
+        .target(name: "HubStore", dependencies: ["CFileShims", "HubCore", "HubDigest"], swiftSettings: strict),
         // Chunk planner, resume journal, hashing pipeline, the multi-handle transfer engine.
-        .target(name: "HubTransfer", dependencies: ["CFileShims", "HubCore", "HubDigest", "HubHTTP", "HubStore", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "HubTransfer", dependencies: ["HubCore", "HubDigest", "HubHTTP", "HubStore", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         // Orchestration: API -> manifest -> diff -> transfer -> publish.
         .target(name: "HubSync", dependencies: ["HubCore", "HubAPI", "HubStore", "HubTransfer", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         // `verify` (and later `gc`): checks and repairs of the store.

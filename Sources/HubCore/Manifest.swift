@@ -23,13 +23,16 @@ public struct ManifestEntry: Codable, Hashable, Sendable {
     public var sha256: String?
     /// Present for LFS files.
     public var lfs: LFSInfo?
+    /// SHA-256 per chunk of the content, once hubmirror has hashed it that way (manifest format 2).
+    public var chunks: ChunkDigests?
 
-    public init(path: String, size: Int64, blobID: String, sha256: String? = nil, lfs: LFSInfo? = nil) {
+    public init(path: String, size: Int64, blobID: String, sha256: String? = nil, lfs: LFSInfo? = nil, chunks: ChunkDigests? = nil) {
         self.path = path
         self.size = size
         self.blobID = blobID
         self.sha256 = sha256 ?? lfs?.sha256
         self.lfs = lfs
+        self.chunks = chunks
     }
 
     public var isLFS: Bool { lfs != nil }
@@ -41,7 +44,8 @@ public struct ManifestEntry: Codable, Hashable, Sendable {
 
 /// All files of a repository at one commit, sorted by path.
 public struct Manifest: Codable, Hashable, Sendable {
-    public static let formatVersion = 1
+    /// 2: entries may carry `chunks`. Format 1 files (no chunk digests) still read.
+    public static let formatVersion = 2
     public var formatVersion: Int
     public var repo: RepoRef
     public var commit: String

@@ -1,7 +1,7 @@
 /// Hashes a file's content as it streams by, producing everything the manifest and the
 /// verification step need: SHA-256 of the content and the git blob id (`sha1("blob <size>\0" + bytes)`).
 public final class ContentHasher: @unchecked Sendable {
-    private let sha256 = Digest(.sha256)
+    private let sha256: Digest
     private let gitSHA1: Digest?
     public private(set) var bytesHashed: Int64 = 0
     public let expectedSize: Int64
@@ -10,6 +10,7 @@ public final class ContentHasher: @unchecked Sendable {
     ///   - size: the full content size (part of the git blob header).
     ///   - gitBlob: also compute the git blob id (needed to verify non-LFS files).
     public init(size: Int64, gitBlob: Bool) {
+        sha256 = Digest(.sha256)
         expectedSize = size
         if gitBlob {
             let d = Digest(.sha1)
@@ -18,6 +19,18 @@ public final class ContentHasher: @unchecked Sendable {
         } else {
             gitSHA1 = nil
         }
+    }
+
+    private init(sha256: Digest, gitSHA1: Digest?, bytesHashed: Int64, expectedSize: Int64) {
+        self.sha256 = sha256
+        self.gitSHA1 = gitSHA1
+        self.bytesHashed = bytesHashed
+        self.expectedSize = expectedSize
+    }
+
+    /// An independent hasher in the same state (to go back to this point if what follows is bad).
+    public func copy() -> ContentHasher {
+        ContentHasher(sha256: sha256.copy(), gitSHA1: gitSHA1?.copy(), bytesHashed: bytesHashed, expectedSize: expectedSize)
     }
 
     public func update(_ buffer: UnsafeRawBufferPointer) {

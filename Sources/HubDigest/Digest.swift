@@ -19,7 +19,17 @@ public final class Digest: @unchecked Sendable {
         precondition(EVP_DigestInit_ex(ctx, md, nil) == 1, "EVP_DigestInit_ex failed")
     }
 
+    private init(copying other: Digest) {
+        algorithm = other.algorithm
+        guard let ctx = EVP_MD_CTX_new() else { fatalError("EVP_MD_CTX_new failed: out of memory") }
+        self.ctx = ctx
+        precondition(EVP_MD_CTX_copy_ex(ctx, other.ctx) == 1, "EVP_MD_CTX_copy_ex failed")
+    }
+
     deinit { EVP_MD_CTX_free(ctx) }
+
+    /// An independent digest in the same state (to go back to this point later).
+    public func copy() -> Digest { Digest(copying: self) }
 
     public func update(_ buffer: UnsafeRawBufferPointer) {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return }

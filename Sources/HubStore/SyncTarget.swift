@@ -1,7 +1,7 @@
 import HubCore
-/// Where a sync writes: the huggingface_hub cache (`CacheStore`) or a plain folder (`LocalDirStore`).
-/// The transfer engine only sees `partialDirectory` and `adoptVerified`; the sync step publishes.
-public protocol SyncTarget: Sendable {
+/// Where a sync writes: the huggingface_hub cache (`CacheTarget`) or a plain folder (`LocalDirTarget`):
+/// a content sink plus what a sync reads back to plan (what is held, what was saved).
+public protocol SyncTarget: ContentSink {
     var repo: RepoRef { get }
     /// Folder for partial downloads and their resume journals, created on demand.
     var partialDirectory: String { get }
@@ -15,13 +15,22 @@ public protocol SyncTarget: Sendable {
     func heldManifest(commit: String) -> Manifest?
     /// The full remote manifest saved for `commit` by an earlier sync, if any.
     func savedManifest(commit: String) -> Manifest?
-    /// True when verified content for `entry` is already held (no transfer needed).
-    func hasContent(_ entry: ManifestEntry) -> Bool
     /// Moves a verified file into the store as the content of `entry`.
     func adoptVerified(_ entry: ManifestEntry, from path: String) throws
-    /// Makes the state `target` visible for `revision`, atomically where the layout allows.
-    /// `full` is the complete manifest of the commit (for the tree cache and saved manifest).
-    func publish(plan: Plan, target: Manifest, full: Manifest, revision: String) throws
-    /// Takes the per-repo lock.
-    func lock() throws -> FileLock
+}
+
+extension SyncTarget {
+    /// Content is staged as a `PartialFile` in the target's partial folder.
+    public func stage(_ entry: ManifestEntry) throws(HubError) -> any StagedContent {
+        try PartialFile(directory: partialDirectory, etag: entry.etag, size: entry.size)
+    }
+
+    public func adopt(_ staged: any StagedContent, as entry: ManifestEntry) throws(HubError) {
+        guard let file = staged as? PartialFile else {
+            throw HubError(.store, "\(repo): staged content of \(entry.path) is not a partial file of this store")
+        }
+        file.close()
+        do { try adoptVerified(entry, from: file.path) } catch { throw PartialFile.hubError(error, "adopt", file.path) }
+        file.removeJournal()
+    }
 }

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
-import HubTransfer
+import HubStore
+import HubCore
 
 private func r(_ a: Int64, _ b: Int64) -> ByteRange { ByteRange(a, b) }
 private let etag = String(repeating: "e", count: 64)

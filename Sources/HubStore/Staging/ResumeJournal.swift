@@ -3,7 +3,6 @@ import Foundation
 import Glibc
 #endif
 import HubCore
-import HubStore
 
 /// The durable record of which byte ranges of a partial file hold data, kept beside it as
 /// `<etag>.journal`:
@@ -53,6 +52,7 @@ public final class ResumeJournal: @unchecked Sendable {
     /// Opens the journal, reading what an earlier run recorded, or starting a new one.
     /// - Parameter fresh: discard anything recorded before.
     public func open(fresh: Bool) throws {
+        close()
         if !fresh, let bytes = FS.readFile(path), let set = ResumeJournal.parse(String(decoding: bytes, as: UTF8.self), etag: etag, size: size) {
             recorded = set
             fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CLOEXEC)

@@ -1,6 +1,6 @@
 import Testing
 import Foundation
-import HubTransfer
+import HubCore
 
 private func r(_ a: Int64, _ b: Int64) -> ByteRange { ByteRange(a, b) }
 

@@ -1,0 +1,365 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import HubCore
+import HubHTTP
+import HubStore
+import Logging
+
+/// Carries out what each file's `FileTransfer` state machine decides: one thread drives a libcurl
+/// multi handle with parallel ranged requests across files and sources, writes each chunk at its
+/// offset in content staged by the sink, journals progress for crash-safe resume, hashes the contiguous
+/// prefix on another core, and hands a file to the sink only once its digest matches.
+public final class TransferEngine: @unchecked Sendable {
+    let options: TransferOptions
+    let logger: Logger
+    let onEvent: @Sendable (TransferEvent) -> Void
+    /// For jobs that name no sources: the endpoint and its token.
+    let credentials: Credentials
+    let endpoint: String
+
+    // Engine-thread state.
+    var driver: MultiDriver!
+    var files: [FileRun] = []
+    var report = TransferReport()
+    var shared = EngineShared(maxRate: nil, now: 0)
+    var fatal: HubError?
+    var totalToReceive: Int64 = 0
+    var lastFlush = 0.0
+    var lastProgress = 0.0
+    /// Requests in flight per source id.
+    var inFlightBySource: [String: Int] = [:]
+    var strikesBySource: [String: Int] = [:]
+    var sink: (any ContentSink)!
+
+    // Cross-thread inbox (hashers post here).
+    let inboxLock = NSLock()
+    var inbox: [(FileRun, HashOutcome)] = []
+
+    public init(options: TransferOptions, credentials: Credentials = Credentials(token: nil, endpoint: ""), endpoint: String = "",
+                logger: Logger, onEvent: @escaping @Sendable (TransferEvent) -> Void = { _ in }) {
+        self.options = options
+        self.credentials = credentials
+        self.endpoint = endpoint
+        self.logger = logger
+        self.onEvent = onEvent
+    }
+
+    /// Where the engine keeps the partial file of content `etag` while fetching it into `target`.
+    public static func partialPath(in target: any SyncTarget, etag: String) -> String {
+        target.partialDirectory + "/" + PartialFile.dataName(etag)
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// Fetches every job into `sink`. Blocks the calling thread until all files are verified,
+    /// failed, or the run is stopped. Never throws: failures are in the report.
+    public func run(jobs: [FileJob], target sink: any ContentSink) -> TransferReport {
+        self.sink = sink
+        driver = MultiDriver(maxTotalConnections: options.connections)
+        shared = EngineShared(maxRate: options.maxRate, now: Self.now())
+        for job in jobs {
+            if fatal != nil { report.failures.append((job.label, fatal!)); continue }
+            let sources = job.sources.isEmpty
+                ? [PinnedURLSource(url: job.url, endpoint: endpoint, credentials: credentials)] : job.sources
+            let staged: any StagedContent
+            do {
+                staged = try sink.stage(job.entry)
+            } catch {
+                report.failures.append((job.label, error))
+                onEvent(.fileFailed(label: job.label, error: error))
+                logger.error("\(error.message)")
+                if error.kind == .diskFull || error.kind == .readOnly { fatal = error }
+                continue
+            }
+            var config = FileTransfer.Config(label: job.label, entry: job.entry, sources: sources,
+                                             chunkSize: options.chunkSize ?? ChunkPlanner.defaultChunkSize(fileSize: job.entry.size, connections: options.connections))
+            config.retry = options.retry
+            config.corruptionRetries = options.corruptionRetries
+            config.journalInterval = options.journalInterval
+            let f = FileRun(job: job, machine: FileTransfer(config, resumed: staged.resumed, now: Self.now()), staged: staged)
+            files.append(f)
+            let resumed = staged.resumed.totalBytes
+            totalToReceive += job.entry.size - resumed
+            report.resumedBytes += resumed
+            onEvent(.fileStarted(label: job.label, size: job.entry.size, resumedBytes: resumed))
+            startHasher(f)
+            apply(f, f.machine.start())
+        }
+        loop()
+        // Whatever is left unfinished keeps its partial data and journal for the next run.
+        for f in files where f.isActive {
+            stop(f)
+            if let fatal { report.failures.append((f.job.label, fatal)) } else if report.interrupted {
+                report.failures.append((f.job.label, HubError(.interrupted, "\(f.job.label): interrupted; partial data kept for resume")))
+            }
+        }
+        report.bytesReceived = shared.bytesReceived
+        report.bytesBySource = shared.bytesBySource
+        driver = nil
+        self.sink = nil
+        return report
+    }
+
+    func loop() {
+        while true {
+            drainInbox()
+            if fatal != nil || options.shouldStop() {
+                if fatal == nil { report.interrupted = true }
+                for f in files where f.isActive { stop(f) }
+                return
+            }
+            schedule(now: Self.now())
+            let busy = files.contains { $0.isActive }
+            if !busy && driver.activeCount == 0 { return }
+            for (s, outcome) in driver.perform() {
+                if let r = s.context as? RequestRun { finished(r, outcome) }
+            }
+            noteProgress(now: Self.now())
+            shared.unpauseIfAllowed()
+            driver.poll(timeoutMs: pollTimeout(now: Self.now()))
+        }
+    }
+
+    func pollTimeout(now: Double) -> Int {
+        var t = 100.0
+        for f in files where f.isActive {
+            if let w = f.machine.nextWake, w > now { t = min(t, (w - now) * 1000) }
+        }
+        if let w = shared.pauseWaitMs { t = min(t, w) }
+        return max(1, Int(t))
+    }
+
+    // MARK: - Scheduling
+
+    /// Starts requests until every connection (of this run, and of a shared budget) is busy.
+    func schedule(now: Double) {
+        while driver.activeCount < options.connections {
+            if let b = options.budget, !b.tryAcquire() { return }
+            guard let (f, request) = nextRequest(now: now) else {
+                options.budget?.release()
+                return
+            }
+            start(f, request)
+        }
+    }
+
+    func nextRequest(now: Double) -> (FileRun, FileTransfer.Request)? {
+        let openFiles = files.reduce(0) { $0 + ($1.isActive && !$1.requests.isEmpty ? 1 : 0) }
+        for f in files where f.isActive {
+            if f.requests.isEmpty && openFiles >= options.maxFiles { continue }
+            let sources = f.machine.config.sources
+            let ids = f.sourceIDs
+            let request = f.machine.nextRequest(now: now) { s in
+                inFlightBySource[ids[s], default: 0] < sources[s].maxConnections && report.unusableSources[ids[s]] == nil
+            }
+            if let request { return (f, request) }
+        }
+        return nil
+    }
+
+    func start(_ f: FileRun, _ request: FileTransfer.Request) {
+        let r = RequestRun(id: request.id, file: f, source: request.source, range: request.range, shared: shared)
+        let source = f.machine.config.sources[request.source]
+        let headers: [(String, String)] = request.ranged ? [("Range", request.range.httpRange)] : []
+        let stream = StreamingTransfer(url: request.url, headers: headers, credentials: source.credentials,
+                                       connectTimeout: options.connectTimeout, stallTimeout: options.stallTimeout, delegate: r)
+        stream.context = r
+        r.stream = stream
+        f.requests[request.id] = r
+        inFlightBySource[f.sourceIDs[request.source], default: 0] += 1
+        driver.add(stream)
+    }
+
+    /// Takes a request out of the run (its slot and its source's are free again).
+    func release(_ r: RequestRun) {
+        r.file.requests.removeValue(forKey: r.id)
+        shared.paused.removeAll { $0 === r }
+        inFlightBySource[r.file.sourceIDs[r.source], default: 1] -= 1
+        options.budget?.release()
+    }
+
+    // MARK: - Callbacks (engine thread)
+
+    /// A request ended: its bytes go to the machine, then what it means.
+    func finished(_ r: RequestRun, _ outcome: TransportOutcome) {
+        let f = r.file
+        r.flush()
+        release(r)
+        apply(f, f.machine.bytesWritten(r.id, upTo: r.fileCursor))
+        let end: RequestEnd
+        if let e = r.writeError {
+            if e.kind == .diskFull || e.kind == .readOnly { fatal = e }
+            end = .localError(e)
+        } else if let e = r.overrun {
+            end = .localError(e)
+        } else if outcome == .completed, let status = r.stream?.responseStatus, (300..<400).contains(status) {
+            end = .redirected(to: r.stream?.redirectURL)
+        } else {
+            end = .finished(outcome)
+        }
+        apply(f, f.machine.requestFinished(r.id, end, now: Self.now()))
+    }
+
+    /// Periodic: gather buffers are written out, their bytes reported, journals written, progress told.
+    func noteProgress(now: Double) {
+        let flushDue = now - lastFlush >= options.journalInterval
+        for f in files where f.isActive {
+            for r in f.requests.values {
+                // On a slow link a gather buffer can take seconds to fill; write it out at least every
+                // journal interval so the prefix (journal, hashing, a pull-through reader) keeps moving.
+                if flushDue && r.buffered > 0 { r.flush() }
+                if r.fileCursor > r.reportedTo {
+                    r.reportedTo = r.fileCursor
+                    apply(f, f.machine.bytesWritten(r.id, upTo: r.fileCursor))
+                }
+            }
+            apply(f, f.machine.tick(now: now))
+        }
+        if flushDue { lastFlush = now }
+        if now - lastProgress >= 0.1 {
+            lastProgress = now
+            onEvent(.progress(received: shared.bytesReceived, total: totalToReceive))
+        }
+    }
+
+    func startHasher(_ f: FileRun) {
+        let label = f.job.label
+        let onEvent = self.onEvent
+        // Results are posted to the engine thread's inbox; the file is touched only there.
+        nonisolated(unsafe) let file = f
+        f.hasher = FrontierHasher(content: f.staged, gitBlob: !f.job.entry.isLFS, label: label, durable: options.durable,
+                                  chunkSize: options.chunkDigestSize, expected: f.job.entry.chunks.flatMap { $0.fits(size: f.job.entry.size) ? $0 : nil },
+                                  onProgress: { onEvent(.prefixWritten(label: label, bytes: $0)) }) { [weak self] outcome in
+            self?.post(file, outcome)
+        }
+    }
+
+    func post(_ f: FileRun, _ outcome: HashOutcome) {
+        inboxLock.withLock { inbox.append((f, outcome)) }
+        driver?.wakeup()
+    }
+
+    func drainInbox() {
+        let items = inboxLock.withLock { () -> [(FileRun, HashOutcome)] in
+            let i = inbox
+            inbox.removeAll()
+            return i
+        }
+        for (f, outcome) in items where f.isActive {
+            switch outcome {
+            case .failed(let e): apply(f, f.machine.localFailure(e))
+            case .chunkFailed(let range):
+                f.hasher?.rewound(to: range.start)
+                apply(f, f.machine.chunkFailed(range))
+            case .finished(let sha256, let gitBlobID, let chunks):
+                f.chunks = chunks
+                apply(f, f.machine.fileHashed(sha256: sha256, gitBlobID: gitBlobID))
+            }
+        }
+    }
+
+    // MARK: - Actions
+
+    func apply(_ f: FileRun, _ actions: [FileTransfer.Action]) {
+        for a in actions { apply(f, a) }
+    }
+
+    func apply(_ f: FileRun, _ action: FileTransfer.Action) {
+        let label = f.job.label
+        switch action {
+        case .cancel(let id):
+            if let r = f.requests[id] {
+                if let s = r.stream { driver.remove(s) }
+                release(r)
+            }
+        case .hash(let end):
+            f.hasher?.advance(to: end)
+        case .journal(let ranges):
+            do {
+                try f.staged.journal(ranges)
+                onEvent(.journaled(label: label, bytes: ranges.totalBytes))
+            } catch {
+                logger.warning("\(label): cannot write resume journal: \(error.message)")
+            }
+        case .discard:
+            do { try f.staged.rewriteJournal(f.machine.written.ranges) } catch {
+                apply(f, f.machine.localFailure(error))
+            }
+        case .restart:
+            f.hasher?.cancel()
+            do {
+                try f.staged.restart()
+                startHasher(f)
+                apply(f, f.machine.start())
+            } catch {
+                apply(f, f.machine.localFailure(error))
+            }
+        case .publish(let sha256):
+            publish(f, sha256: sha256)
+        case .fail(let e):
+            f.finished = true
+            f.hasher?.cancel()
+            f.staged.close()
+            report.failures.append((label, e))
+            onEvent(.fileFailed(label: label, error: e))
+            logger.error("\(e.message)")
+        case .retrying(let message, let delay):
+            onEvent(.retrying(label: label, message: message, delay: delay))
+            logger.warning("\(message); retrying in \(String(format: "%.1f", delay)) s")
+        case .corrupted(let source, let attempt):
+            onEvent(.corrupted(label: label, source: source, attempt: attempt))
+            let what = f.job.entry.isLFS ? "SHA-256" : "git blob id"
+            if attempt == 0 {
+                logger.warning("\(label): does not match its \(what); \(ByteSize.format(f.machine.leftoverBytes)) of it were left on disk by an earlier run (a local leftover, not blamed on the server); fetching it again")
+            } else {
+                logger.error("\(label): content from \(source) does not match its \(what); discarding it")
+            }
+        case .strike(let s, let reason):
+            let id = f.sourceIDs[s]
+            report.strikes.append(SourceStrike(source: id, label: label, reason: reason))
+            logger.warning("\(label): not asking \(id) again for it: \(reason)")
+            strikesBySource[id, default: 0] += 1
+            if strikesBySource[id]! >= options.strikesBeforeUnusable, report.unusableSources[id] == nil {
+                report.unusableSources[id] = reason
+                logger.warning("\(id) failed \(strikesBySource[id]!) times; not asked again in this run")
+                for other in files where other.isActive {
+                    for (i, sid) in other.sourceIDs.enumerated() where sid == id { other.machine.sourceUnusable(i) }
+                }
+            }
+        }
+    }
+
+    func publish(_ f: FileRun, sha256: String) {
+        f.finished = true
+        var verified = f.job.entry
+        verified.sha256 = sha256
+        if let c = f.chunks { verified.chunks = c }
+        do {
+            try sink.adopt(f.staged, as: verified)
+            report.fetched.append(FetchedFile(entry: verified, sha256: sha256))
+            onEvent(.fileVerified(label: f.job.label, sha256: sha256))
+        } catch {
+            report.failures.append((f.job.label, error))
+            onEvent(.fileFailed(label: f.job.label, error: error))
+            logger.error("\(error.message)")
+            if error.kind == .diskFull || error.kind == .readOnly { fatal = error }
+        }
+    }
+
+    /// Stops a file's requests, keeping what they wrote (journaled) for the next run.
+    func stop(_ f: FileRun) {
+        for r in f.requests.values {
+            r.flush()
+            if r.fileCursor > r.reportedTo { apply(f, f.machine.bytesWritten(r.id, upTo: r.fileCursor)) }
+        }
+        apply(f, f.machine.stop())
+        f.hasher?.cancel()
+        f.staged.close()
+    }
+}

@@ -1,0 +1,107 @@
+import HubCore
+import HubHTTP
+
+/// Tuning and limits of a transfer run.
+public struct TransferOptions: Sendable {
+    /// Most requests in flight at once, across all files.
+    public var connections: Int = 8
+    /// Most files downloading at once (each may use several connections).
+    public var maxFiles: Int = 8
+    /// Chunk size for ranged requests; nil picks one per file.
+    public var chunkSize: Int64? = nil
+    /// Average download rate limit in bytes per second.
+    public var maxRate: Int64? = nil
+    /// Abort a request that moves less than 1 KiB/s for this long.
+    public var stallTimeout: Double = 30
+    public var connectTimeout: Double = 15
+    public var retry: RetryPolicy = .standard
+    /// How often in-flight progress is written to the resume journals.
+    public var journalInterval: Double = 0.5
+    /// `fdatasync` every file before it is published (a power loss then cannot leave a published blob
+    /// truncated). Off: trust the page cache, as most downloaders do.
+    public var durable: Bool = true
+    /// How many times a file whose digest did not match is fetched again.
+    public var corruptionRetries: Int = 2
+    /// Compute the SHA-256 of every chunk of this size while hashing (for peers); nil: only the
+    /// file's digests. Chunks a job's expected digests name are always checked.
+    public var chunkDigestSize: Int64? = nil
+    /// A source struck this many times (for any files) is not asked again in the run.
+    public var strikesBeforeUnusable: Int = 3
+    /// Shared with other runs (pull-through fetches of one server): the most requests in flight in all.
+    public var budget: ConnectionBudget? = nil
+    /// Polled by the engine; when true it stops, keeping partial data and journals.
+    public var shouldStop: @Sendable () -> Bool = { false }
+
+    public init() {}
+}
+
+/// One content to fetch: its manifest entry and where its bytes may come from.
+public struct FileJob: Sendable {
+    public var entry: ManifestEntry
+    /// In order of preference; empty: the engine's endpoint at `url`.
+    public var sources: [any ContentSource]
+    /// The resolve URL on the endpoint, for a job without sources.
+    public var url: String
+    /// Names the file in messages, e.g. `acme/tiny:model.bin`.
+    public var label: String
+
+    public init(entry: ManifestEntry, sources: [any ContentSource], label: String) {
+        self.entry = entry
+        self.sources = sources
+        self.url = ""
+        self.label = label
+    }
+
+    public init(entry: ManifestEntry, url: String, label: String) {
+        self.entry = entry
+        self.sources = []
+        self.url = url
+        self.label = label
+    }
+}
+
+/// Things worth telling a user or a test while a transfer runs.
+public enum TransferEvent: Sendable {
+    case fileStarted(label: String, size: Int64, resumedBytes: Int64)
+    /// Bytes received this run and bytes still to receive, across all files.
+    case progress(received: Int64, total: Int64)
+    /// Ranges of a file now recorded in its journal (a `kill -9` after this loses none of them).
+    case journaled(label: String, bytes: Int64)
+    /// The contiguous prefix of a file that is written and read back for hashing now ends at `bytes`
+    /// (not yet verified: the digest is known only at the end).
+    case prefixWritten(label: String, bytes: Int64)
+    case retrying(label: String, message: String, delay: Double)
+    case corrupted(label: String, source: String, attempt: Int)
+    case fileVerified(label: String, sha256: String)
+    case fileFailed(label: String, error: HubError)
+}
+
+/// The verified digests of a fetched file.
+public struct FetchedFile: Sendable {
+    public var entry: ManifestEntry
+    public var sha256: String
+}
+
+/// A source that failed for a file: which, for which file, why.
+public struct SourceStrike: Sendable, Equatable {
+    public var source: String
+    public var label: String
+    public var reason: String
+}
+
+/// The outcome of a run: verified files, failures by file, bytes moved, and what went wrong with
+/// which source.
+public struct TransferReport: Sendable {
+    public var fetched: [FetchedFile] = []
+    public var failures: [(label: String, error: HubError)] = []
+    public var bytesReceived: Int64 = 0
+    /// Bytes received per source id.
+    public var bytesBySource: [String: Int64] = [:]
+    public var resumedBytes: Int64 = 0
+    public var strikes: [SourceStrike] = []
+    /// Sources not asked again in this run, with the last reason.
+    public var unusableSources: [String: String] = [:]
+    public var interrupted = false
+
+    public init() {}
+}
