@@ -17,6 +17,9 @@ public struct RepoCollection: Codable, Sendable {
     /// folders and quarantined blobs, relative to the repo folder.
     public var leftovers: [String] = []
     public var bytes: Int64 = 0
+    /// True when the whole repo folder was removed (or would be): it held no snapshot and no ref, only
+    /// leftovers of a sync that published nothing, none of them modified within the grace time.
+    public var halfRepo = false
     /// Set when the repo was skipped because a sync holds its lock.
     public var skipped: String?
 
@@ -40,6 +43,7 @@ public struct CollectionReport: Codable, Sendable {
 ///   it whole or not at all, and its manifest and tree cache go with it;
 /// - a blob is removed only if no kept snapshot links to it and no kept commit's manifest lists it;
 /// - partial downloads, staging folders and quarantined blobs go when nothing kept needs them;
+/// - a half repo (a folder with no snapshot and no ref, left by a sync that published nothing) goes whole;
 /// - anything modified within `grace` stays (a pull-through may have fetched a blob whose listing
 ///   has not landed yet), and each repo is worked on under its lock (a repo whose sync is running
 ///   is skipped and reported).
@@ -59,7 +63,7 @@ public struct GarbageCollector: Sendable {
     public func collect(_ repos: [RepoRef] = []) throws -> CollectionReport {
         var report = CollectionReport()
         report.dryRun = dryRun
-        for repo in try store.repos(selecting: repos) {
+        for repo in try store.repos(selecting: repos, halfRepos: true) {
             let lock: FileLock
             do {
                 lock = try store.target(repo).lock()
@@ -80,6 +84,15 @@ public struct GarbageCollector: Sendable {
         let dir = store.repoDirectory(repo)
         let now = Date().timeIntervalSince1970
         func young(_ path: String) -> Bool { FS.modificationTime(path).map { now - $0 < grace } ?? false }
+
+        if !store.holds(repo) {
+            // Nothing of it is visible to a client: the folder goes whole once nothing in it is young.
+            guard (newest(dir).map { now - $0 >= grace } ?? true) else { return out }
+            out.halfRepo = true
+            out.bytes = diskUsage(dir)
+            if !dryRun { FS.removeItem(dir) }
+            return out
+        }
 
         // Snapshots: every one a ref names, and the most recent others up to the limit.
         let named = Set(store.refs(repo).values)
@@ -142,6 +155,17 @@ public struct GarbageCollector: Sendable {
         for b in out.blobs { FS.removeItem(blobsDir + "/" + b) }
         for l in out.leftovers { FS.removeItem(dir + "/" + l) }
         return out
+    }
+
+    /// The latest modification time of `path` and anything below it (links not followed).
+    func newest(_ path: String) -> Double? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        var latest = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
+        if st.st_mode & S_IFMT == S_IFDIR {
+            for name in FS.listDirectory(path) { if let t = newest(path + "/" + name) { latest = max(latest, t) } }
+        }
+        return latest
     }
 
     /// Bytes of regular files below `path` (links not followed).

@@ -23,6 +23,15 @@ public struct CacheStore: Sendable {
     public func refPath(_ repo: RepoRef, revision: String) -> String { repoDirectory(repo) + "/refs/" + revision }
     public func stateDirectory(_ repo: RepoRef) -> String { repoDirectory(repo) + "/.hubmirror" }
     public func manifestPath(_ repo: RepoRef, commit: String) -> String { stateDirectory(repo) + "/manifests/\(commit).json" }
+    /// The per-repo lock file. It lives under `.locks/` (which `scan_cache_dir()` skips), not in the repo
+    /// folder: taking the lock must not create a repo folder, and a half repo can be removed under its lock.
+    public func lockPath(_ repo: RepoRef) -> String { root + "/.locks/hubmirror/" + repo.cacheFolderName + ".lock" }
+
+    /// True when the repo folder holds a snapshot or a ref: a repo the official client (and `ls`,
+    /// `verify`) can see. A folder without either is a half repo, leftovers of a sync that published nothing.
+    public func holds(_ repo: RepoRef) -> Bool {
+        !FS.listDirectory(repoDirectory(repo) + "/snapshots").filter(Revision.isCommitSHA).isEmpty || !refs(repo).isEmpty
+    }
 
     /// Repos present in the cache, by folder name.
     public func repos() -> [RepoRef] {
@@ -30,10 +39,17 @@ public struct CacheStore: Sendable {
     }
 
     /// `selected`, each checked to be in the cache, or every repo of the cache (sorted) when empty.
-    public func repos(selecting selected: [RepoRef]) throws -> [RepoRef] {
+    /// A selected repo must hold a snapshot or a ref unless `halfRepos` allows its bare folder (`gc`).
+    public func repos(selecting selected: [RepoRef], halfRepos: Bool = false) throws -> [RepoRef] {
         if selected.isEmpty { return repos().sorted { $0.cacheFolderName < $1.cacheFolderName } }
-        for repo in selected where !FS.isDirectory(repoDirectory(repo)) {
-            throw HubError(.repoNotFound, "\(repo) is not in the store \(root)")
+        for repo in selected {
+            if !FS.isDirectory(repoDirectory(repo)) {
+                throw HubError(.repoNotFound, "\(repo) is not in the store \(root)")
+            }
+            if !halfRepos && !holds(repo) {
+                throw HubError(.repoNotFound, "\(repo) is not in the store \(root): its folder holds no snapshot and no ref, "
+                               + "only leftovers of a sync that published nothing (`hubmirror gc` removes them)")
+            }
         }
         return selected
     }
@@ -237,7 +253,7 @@ public struct CacheTarget: SyncTarget {
     }
 
     public func lock() throws -> FileLock {
-        try FileLock(path: stateDirectory + "/lock", what: "repo \(repo)")
+        try FileLock(path: store.lockPath(repo), what: "repo \(repo)")
     }
 }
 

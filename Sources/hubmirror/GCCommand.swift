@@ -44,6 +44,7 @@ struct GCCommand: ParsableCommand {
                 let verb = dryRun ? "would remove" : "removed"
                 for r in report.repos {
                     if let why = r.skipped { Console.out("skipped \(r.type)s/\(r.repo): \(why)"); continue }
+                    if r.halfRepo { Console.out("\(verb) \(r.type)s/\(r.repo) (no snapshot, no ref: leftovers of a sync that published nothing)") }
                     for c in r.snapshots { Console.out("\(verb) \(r.type)s/\(r.repo) snapshots/\(c)") }
                     for b in r.blobs { Console.out("\(verb) \(r.type)s/\(r.repo) blobs/\(b)") }
                     for l in r.leftovers { Console.out("\(verb) \(r.type)s/\(r.repo) \(l)") }
