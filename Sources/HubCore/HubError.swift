@@ -21,6 +21,7 @@ public struct HubError: Error, Sendable, CustomStringConvertible, Equatable {
         case readOnly              // EROFS / EACCES on the store
         case store                 // other local I/O failure
         case listen                // serve cannot listen on its address (in use, not permitted, not local)
+        case localEdits            // --local-dir: a file was changed since it was written there; --force overwrites
         case lockHeld              // another run holds the lock
         case partial               // some repos failed, others succeeded
         case damaged               // verify found corrupt, missing or misplaced content in the store
@@ -77,6 +78,7 @@ extension HubError.Kind {
         case .readOnly: return 41
         case .store: return 42
         case .listen: return 43
+        case .localEdits: return 44
         case .lockHeld: return 50
         case .partial: return 51
         case .damaged: return 33

@@ -7,10 +7,14 @@ import Foundation
 public struct LocalDirStore: SyncTarget {
     public let root: String
     public let repo: RepoRef
+    /// Overwrite or remove files changed since they were written here (`sync --force`); without it
+    /// `publish` refuses with `.localEdits` naming them.
+    public var overwriteEdits: Bool
 
-    public init(root: String, repo: RepoRef) {
+    public init(root: String, repo: RepoRef, overwriteEdits: Bool = false) {
         self.root = (root as NSString).standardizingPath
         self.repo = repo
+        self.overwriteEdits = overwriteEdits
     }
 
     var metaRoot: String { root + "/.cache/huggingface" }
@@ -61,6 +65,7 @@ public struct LocalDirStore: SyncTarget {
     }
 
     public func publish(plan: Plan, target: Manifest, full: Manifest, revision: String) throws {
+        if !overwriteEdits { try refuseEdits(replacing: target) }
         try FS.mkdirs(metaRoot)
         if !FS.exists(metaRoot + "/.gitignore") { try FS.writeAtomically(Array("*".utf8), to: metaRoot + "/.gitignore") }
         if !FS.exists(metaRoot + "/CACHEDIR.TAG") { try FS.writeAtomically(Array(CacheDirTag.text.utf8), to: metaRoot + "/CACHEDIR.TAG") }

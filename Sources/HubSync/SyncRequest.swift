@@ -20,6 +20,8 @@ public struct SyncRequest: Sendable {
     public var token: String?
     public var location: StoreLocation
     public var transfer: TransferOptions
+    /// `--local-dir` only: overwrite files changed there since they were written (else the sync refuses).
+    public var force = false
 
     public init(repo: RepoRef, revision: String = Revision.defaultBranch, filter: PathFilter = PathFilter(), endpoint: String,
                 token: String? = nil, location: StoreLocation, transfer: TransferOptions = TransferOptions()) {
@@ -37,7 +39,7 @@ public struct SyncRequest: Sendable {
     public func makeTarget() -> any SyncTarget {
         switch location {
         case .cache(let root): return CacheStore(root: root).target(repo)
-        case .localDir(let dir): return LocalDirStore(root: dir, repo: repo)
+        case .localDir(let dir): return LocalDirStore(root: dir, repo: repo, overwriteEdits: force)
         }
     }
 }
@@ -61,6 +63,8 @@ public struct SyncResult: Codable, Sendable {
     public var seconds: Double = 0
     public var dryRun = false
     public var upToDate = false
+    /// `--local-dir --force`: files changed there since they were written, overwritten or removed by this sync.
+    public var overwritten: [String]?
 
     init(request: SyncRequest, commit: String, plan: Plan) {
         repo = request.repo.id.description

@@ -47,6 +47,7 @@ public final class Syncer: Sendable {
         let (commit, info) = try resolve(target, revision: request.revision, fresh: fresh)
         let full = try manifest(target, commit: commit, fresh: fresh)
         let wanted = full.filtered(request.filter)
+        try checkFilterSelects(wanted, of: full)
         let local: Manifest?
         if let from {
             try Revision.validate(from)
@@ -87,62 +88,92 @@ public final class Syncer: Sendable {
             try FS.mkdirs(root)
             if !FS.exists(root + "/CACHEDIR.TAG") { try? FS.writeAtomically(Array(CacheDirTag.text.utf8), to: root + "/CACHEDIR.TAG") }
         }
-        var replanned = false
-        var fetched: [FetchedFile] = []
-        while true {
-            // Whatever the store lacks is fetched once per content; content another repo of the
-            // same cache holds is linked instead.
-            var seen = Set<String>()
-            var fetches = full.filtered(request.filter).entries.filter { seen.insert($0.etag).inserted && !target.hasContent($0) }
-            if let cacheTarget = target as? CacheTarget {
-                fetches = fetches.filter { !cacheTarget.adoptFromOtherRepo($0) }
+        let newFolder = NewRepoFolder.before(request.location, repo: repo)
+        do {
+            try refuseLocalEdits(target, full.filtered(request.filter))
+            var replanned = false
+            var fetched: [FetchedFile] = []
+            while true {
+                // Whatever the store lacks is fetched once per content; content another repo of the
+                // same cache holds is linked instead.
+                var seen = Set<String>()
+                var fetches = full.filtered(request.filter).entries.filter { seen.insert($0.etag).inserted && !target.hasContent($0) }
+                if let cacheTarget = target as? CacheTarget {
+                    fetches = fetches.filter { !cacheTarget.adoptFromOtherRepo($0) }
+                }
+                try checkFreeSpace(target, fetches)
+                let jobs = fetches.map { e in
+                    FileJob(entry: e, url: api.resolveURL(repo, revision: full.commit, path: e.path), label: "\(repo):\(e.path)")
+                }
+                let engine = TransferEngine(options: request.transfer, credentials: request.credentials, endpoint: request.endpoint, logger: logger, onEvent: onEvent)
+                let report = jobs.isEmpty ? TransferReport() : engine.run(jobs: jobs, target: target)
+                result.bytesReceived += report.bytesReceived
+                result.bytesResumed += report.resumedBytes
+                result.filesFetched += report.fetched.count
+                fetched += report.fetched
+                if report.interrupted {
+                    throw HubError(.interrupted, "sync of \(repo) interrupted; \(ByteSize.format(report.bytesReceived)) received this run, partial data kept for resume")
+                }
+                if report.failures.isEmpty { break }
+                if !replanned && report.failures.allSatisfy({ $0.error.kind == HubError.Kind.upstreamChanged }) {
+                    // Files changed between listing and download: list again and fetch the new state,
+                    // never mixing bytes of two versions.
+                    replanned = true
+                    logger.warning("\(report.failures.count) file(s) of \(repo) changed upstream; listing \(request.revision) again")
+                    let (newPlan, newFull, newInfo) = try self.plan(fresh: true)
+                    info = newInfo ?? info
+                    full = newFull
+                    plan = newPlan
+                    let carried = result
+                    result = SyncResult(request: request, commit: full.commit, plan: plan)
+                    result.bytesReceived = carried.bytesReceived
+                    result.bytesResumed = carried.bytesResumed
+                    result.filesFetched = carried.filesFetched
+                    result.dryRun = false
+                    continue
+                }
+                throw Self.summarize(report.failures, repo: repo)
             }
-            try checkFreeSpace(target, fetches)
-            let jobs = fetches.map { e in
-                FileJob(entry: e, url: api.resolveURL(repo, revision: full.commit, path: e.path), label: "\(repo):\(e.path)")
+            // Digests learnt while fetching go into the saved manifest.
+            let digests = Dictionary(fetched.map { ($0.entry.etag, $0.sha256) }, uniquingKeysWith: { a, _ in a })
+            for i in full.entries.indices where full.entries[i].sha256 == nil {
+                full.entries[i].sha256 = digests[full.entries[i].etag]
             }
-            let engine = TransferEngine(options: request.transfer, credentials: request.credentials, endpoint: request.endpoint, logger: logger, onEvent: onEvent)
-            let report = jobs.isEmpty ? TransferReport() : engine.run(jobs: jobs, target: target)
-            result.bytesReceived += report.bytesReceived
-            result.bytesResumed += report.resumedBytes
-            result.filesFetched += report.fetched.count
-            fetched += report.fetched
-            if report.interrupted {
-                throw HubError(.interrupted, "sync of \(repo) interrupted; \(ByteSize.format(report.bytesReceived)) received this run, partial data kept for resume")
+            let wanted = full.filtered(request.filter)
+            if request.force, let local = target as? LocalDirStore {
+                let edited = local.editedFiles(replacing: wanted)
+                if !edited.isEmpty { result.overwritten = edited }
             }
-            if report.failures.isEmpty { break }
-            if !replanned && report.failures.allSatisfy({ $0.error.kind == HubError.Kind.upstreamChanged }) {
-                // Files changed between listing and download: list again and fetch the new state,
-                // never mixing bytes of two versions.
-                replanned = true
-                logger.warning("\(report.failures.count) file(s) of \(repo) changed upstream; listing \(request.revision) again")
-                let (newPlan, newFull, newInfo) = try self.plan(fresh: true)
-                info = newInfo ?? info
-                full = newFull
-                plan = newPlan
-                let carried = result
-                result = SyncResult(request: request, commit: full.commit, plan: plan)
-                result.bytesReceived = carried.bytesReceived
-                result.bytesResumed = carried.bytesResumed
-                result.filesFetched = carried.filesFetched
-                result.dryRun = false
-                continue
+            try target.publish(plan: plan, target: wanted, full: full, revision: request.revision)
+            if case .cache(let root) = request.location, let info {
+                try? RepoInfoRecord.save(info, repo: repo, revision: request.revision, newRef: newRefName,
+                                         store: CacheStore(root: root), endpoint: request.endpoint, api: api)
             }
-            throw Self.summarize(report.failures, repo: repo)
-        }
-        // Digests learnt while fetching go into the saved manifest.
-        let digests = Dictionary(fetched.map { ($0.entry.etag, $0.sha256) }, uniquingKeysWith: { a, _ in a })
-        for i in full.entries.indices where full.entries[i].sha256 == nil {
-            full.entries[i].sha256 = digests[full.entries[i].etag]
-        }
-        let wanted = full.filtered(request.filter)
-        try target.publish(plan: plan, target: wanted, full: full, revision: request.revision)
-        if case .cache(let root) = request.location, let info {
-            try? RepoInfoRecord.save(info, repo: repo, revision: request.revision, newRef: newRefName,
-                                     store: CacheStore(root: root), endpoint: request.endpoint, api: api)
+        } catch {
+            newFolder?.abandon()
+            throw error
         }
         result.upToDate = plan.isNoop && result.bytesReceived == 0
         return finish()
+    }
+
+    /// A filter that selects no file of a revision that has files is almost surely a typo: refused
+    /// (usage) before anything is fetched or published.
+    func checkFilterSelects(_ wanted: Manifest, of full: Manifest) throws {
+        let filter = request.filter
+        guard !filter.isEverything, wanted.entries.isEmpty, !full.entries.isEmpty else { return }
+        var parts: [String] = []
+        if !filter.include.isEmpty { parts.append("--include " + filter.include.map { "'\($0)'" }.joined(separator: " ")) }
+        if !filter.exclude.isEmpty { parts.append("--exclude " + filter.exclude.map { "'\($0)'" }.joined(separator: " ")) }
+        throw HubError(.usage, "\(parts.joined(separator: " ")) select(s) none of the \(full.entries.count) files of \(repo) @ \(request.revision) "
+                       + "(commit \(full.commit)); nothing was changed. Check the patterns (`hubmirror diff` lists the files)")
+    }
+
+    /// `--local-dir` without `--force`: refuses before fetching anything when publishing would overwrite
+    /// or remove a file changed there since it was written (`publish` checks again at the end).
+    func refuseLocalEdits(_ target: any SyncTarget, _ wanted: Manifest) throws {
+        guard !request.force, let local = target as? LocalDirStore else { return }
+        try local.refuseEdits(replacing: wanted)
     }
 
     /// One error for several failed files: the most serious kind wins; the message lists them.

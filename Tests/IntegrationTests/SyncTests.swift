@@ -248,4 +248,44 @@ import Testing
             #expect(!hub.requests.contains { $0.path.contains("/resolve/") }, "nothing was downloaded")
         }
     }
+
+    @Test("A filter that selects no file of the revision is refused (usage) and publishes nothing; a revision with no files is fine")
+    func filterSelectingNothingIsRefused() async throws {
+        try await FakeHub.withHub { hub in
+            let tmp = TempDir()
+            let commit = try Self.populate(hub)
+            let e = await hubError { _ = try await runSync(request(hub, tmp.path, filter: PathFilter(include: ["nomatch*"]))) }
+            #expect(e?.kind == .usage && e?.exitCode == 64)
+            #expect(e?.message.contains("'nomatch*'") == true && e?.message.contains("acme/tiny @ main") == true && e?.message.contains(commit) == true,
+                    "\(e?.message ?? "")")
+            let store = CacheStore(root: tmp.path)
+            #expect(store.readRef(Self.repo, revision: "main") == nil && !FS.exists(store.snapshotDirectory(Self.repo, commit: commit)))
+            let excluded = await hubError { _ = try await runSync(request(hub, tmp.path, filter: PathFilter(exclude: ["*"]))) }
+            #expect(excluded?.kind == .usage)
+
+            let empty = FakeHub.model("acme/empty")
+            try hub.commit(empty, files: [:])
+            var req = request(hub, tmp.path, filter: PathFilter(include: ["*.bin"]))
+            req.repo = empty
+            let (r, _) = try await runSync(req)
+            #expect(r.filesFetched == 0)
+
+            let (rc, _, err) = try await runHubmirror(["sync", "acme/tiny", "--include", "nomatch*", "--endpoint", hub.endpoint, "--cache-dir", tmp.path])
+            #expect(rc == 64 && err.contains("nomatch*"), "\(rc) \(err)")
+        }
+    }
+
+    @Test("sync --json emits an error event for every failure, bad arguments included")
+    func jsonErrorEventForBadArguments() async throws {
+        let tmp = TempDir()
+        for args in [["sync", "a/b/c"], ["sync", "acme/x", "--revision", "../x"], ["sync", "acme/x", "--endpoint", "ftp://x"]] {
+            let (rc, out, _) = try await runHubmirror(args + ["--json", "--cache-dir", tmp.path])
+            #expect(rc == 64)
+            let line = try #require(out.split(separator: "\n").last, "stdout of \(args) is empty")
+            let event = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(event["event"] as? String == "error" && event["kind"] as? String == "usage" && event["exit_code"] as? Int == 64, "\(event)")
+            #expect((event["message"] as? String)?.isEmpty == false)
+        }
+    }
 }
+

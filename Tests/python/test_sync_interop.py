@@ -93,6 +93,30 @@ def test_scan_cache_dir_reports_no_warnings(demo_hub, tmp_path):
     assert ("dataset", "acme/tiny-data") in repos and ("space", "acme/tiny-space") in repos
 
 
+def test_failed_first_syncs_leave_nothing_scan_cache_dir_warns_about(demo_hub, tmp_path):
+    mirror = str(tmp_path / "mirror")
+    hubmirror("sync", "acme/tiny-model", "--endpoint", demo_hub, "--cache-dir", mirror)
+    for args, code in [(["acme/nope"], 10), (["acme/tiny-data", "--type", "dataset", "--include", "nomatch*"], 64)]:
+        r = subprocess.run([os.path.join(BIN, "hubmirror"), "sync", *args, "--endpoint", demo_hub, "--cache-dir", mirror],
+                           capture_output=True, text=True)
+        assert r.returncode == code, r.stderr
+    info = run_python(
+        "import json; from huggingface_hub import scan_cache_dir\n"
+        f"i = scan_cache_dir({mirror!r})\n"
+        "print(json.dumps({'warnings': [str(w) for w in i.warnings], 'repos': sorted(r.repo_id for r in i.repos)}))",
+        client_env())
+    assert info == {"warnings": [], "repos": ["acme/tiny-model"]}
+
+
+def test_a_local_dir_the_official_client_wrote_is_synced_without_complaint(demo_hub, tmp_path):
+    local = str(tmp_path / "tree")
+    run_python(
+        "import json; from huggingface_hub import snapshot_download\n"
+        f"print(json.dumps(snapshot_download('acme/tiny-model', revision='v1.0', local_dir={local!r})))",
+        client_env(HF_ENDPOINT=demo_hub))
+    hubmirror("sync", "acme/tiny-model", "--local-dir", local, "--endpoint", demo_hub)
+
+
 def test_hf_hub_download_offline_finds_odd_names_and_allow_patterns_work(demo_hub, tmp_path):
     mirror = str(tmp_path / "mirror")
     hubmirror("sync", "acme/tiny-model", "--include", "*.txt", "--endpoint", demo_hub, "--cache-dir", mirror)
