@@ -76,15 +76,13 @@ public struct StoreRepairer: Sendable {
             let from = try endpoint ?? store.loadRepoInfo(repo)?.endpoint ?? {
                 throw HubError(.usage, "\(repo): no endpoint recorded in repo-info.json; pass --endpoint to repair it")
             }()
-            let credentials = Credentials(token: token, endpoint: from)
-            let api = HubAPIClient(endpoint: from, credentials: credentials, retry: transfer.retry, logger: logger)
-            let files = jobs.values.sorted { $0.entry.path < $1.entry.path }.map { job in
-                FileJob(entry: job.entry, url: api.resolveURL(repo, revision: job.commit, path: job.entry.path), label: "\(repo):\(job.entry.path)")
+            let fetcher = ContentFetcher(options: transfer, logger: logger)
+            let byCommit = Dictionary(grouping: jobs.values, by: \.commit)
+            for commit in byCommit.keys.sorted() {
+                let entries = byCommit[commit]!.map(\.entry).sorted { $0.path < $1.path }
+                let report = fetcher.fetch(.hub(repo: repo, commit: commit, entries: entries, endpoint: from, token: token), into: target, onEvent: onEvent)
+                if report.interrupted { throw HubError(.interrupted, "repair of \(repo) interrupted; partial data kept for resume") }
             }
-            let engine = TransferEngine(options: transfer, credentials: credentials, endpoint: from, logger: logger, onEvent: onEvent)
-            let report = engine.run(jobs: files, target: target)
-            for failure in report.failures { logger.error("\(failure.error.message)") }
-            if report.interrupted { throw HubError(.interrupted, "repair of \(repo) interrupted; partial data kept for resume") }
         }
         for (commit, e) in wanted where target.hasContent(e) {
             try target.link(e, commit: commit)

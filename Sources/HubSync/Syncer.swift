@@ -102,11 +102,11 @@ public final class Syncer: Sendable {
                     fetches = fetches.filter { !cacheTarget.adoptFromOtherRepo($0) }
                 }
                 try checkFreeSpace(target, fetches)
-                let jobs = fetches.map { e in
-                    FileJob(entry: e, url: api.resolveURL(repo, revision: full.commit, path: e.path), label: "\(repo):\(e.path)")
-                }
-                let engine = TransferEngine(options: request.transfer, credentials: request.credentials, endpoint: request.endpoint, logger: logger, onEvent: onEvent)
-                let report = jobs.isEmpty ? TransferReport() : engine.run(jobs: jobs, target: target)
+                // A file that changed upstream is not a failure yet: on the first round the repo is
+                // listed again, so its event waits until it is known which it is.
+                let held = replanned ? nil : HeldChangeEvents(onEvent)
+                let fetch = FetchRequest.hub(repo: repo, commit: full.commit, entries: fetches, endpoint: request.endpoint, token: request.token)
+                let report = ContentFetcher(options: request.transfer, logger: logger).fetch(fetch, into: target, onEvent: held?.handle ?? onEvent)
                 result.bytesReceived += report.bytesReceived
                 result.bytesResumed += report.resumedBytes
                 result.filesFetched += report.fetched.count
@@ -119,6 +119,7 @@ public final class Syncer: Sendable {
                     // Files changed between listing and download: list again and fetch the new state,
                     // never mixing bytes of two versions.
                     replanned = true
+                    held?.releaseAsRetries(listing: request.revision)
                     logger.warning("\(report.failures.count) file(s) of \(repo) changed upstream; listing \(request.revision) again")
                     let (newPlan, newFull, newInfo) = try self.plan(fresh: true)
                     info = newInfo ?? info
@@ -132,12 +133,15 @@ public final class Syncer: Sendable {
                     result.dryRun = false
                     continue
                 }
+                held?.releaseAsFailures()
                 throw Self.summarize(report.failures, repo: repo)
             }
             // Digests learnt while fetching go into the saved manifest.
-            let digests = Dictionary(fetched.map { ($0.entry.etag, $0.sha256) }, uniquingKeysWith: { a, _ in a })
-            for i in full.entries.indices where full.entries[i].sha256 == nil {
-                full.entries[i].sha256 = digests[full.entries[i].etag]
+            let learnt = Dictionary(fetched.map { ($0.entry.etag, $0.entry) }, uniquingKeysWith: { a, _ in a })
+            for i in full.entries.indices {
+                guard let e = learnt[full.entries[i].etag] else { continue }
+                if full.entries[i].sha256 == nil { full.entries[i].sha256 = e.sha256 }
+                if full.entries[i].chunks == nil { full.entries[i].chunks = e.chunks }
             }
             let wanted = full.filtered(request.filter)
             if request.force, let local = target as? LocalDirStore {

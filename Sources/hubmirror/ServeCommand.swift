@@ -27,7 +27,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Address to listen on.", valueName: "host"))
     var host: String = "127.0.0.1"
 
-    @Option(help: ArgumentHelp("Port to listen on; 0 picks a free port (printed on start).", valueName: "port"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Port to listen on; 0 picks a free port (printed on start).", valueName: "port"))
     var port: Int = 8080
 
     @Option(name: .customLong("tokens"), help: ArgumentHelp(
@@ -40,7 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
         valueName: "repo-glob"))
     var allow: [String] = []
 
-    @Option(name: .customLong("page-size"), help: ArgumentHelp("Entries per tree listing page.", valueName: "n"))
+    @Option(name: .customLong("page-size"), parsing: .unconditional, help: ArgumentHelp("Entries per tree listing page.", valueName: "n"))
     var pageSize: Int = 1000
 
     @Option(help: ArgumentHelp("Pull repos and revisions the store lacks from this Hub endpoint.", valueName: "url"))
@@ -49,7 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Token for --upstream (default: HF_TOKEN, then the token file).", valueName: "token"))
     var token: String?
 
-    @OptionGroup(title: "Pull-through transfers (with --upstream; --connections and --max-rate apply per pulled file, --jobs has no effect)")
+    @OptionGroup(title: "Pull-through transfers (with --upstream; --connections bounds all pulled files together, --max-rate applies per file, --jobs has no effect)")
     var transfer: TransferFlags
 
     @Option(name: .customLong("public-url"), help: ArgumentHelp(

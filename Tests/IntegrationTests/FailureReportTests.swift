@@ -58,6 +58,34 @@ import Testing
         }
     }
 
+    @Test func aFileThatChangedOnlyOnTheFirstRequestIsReportedAsARetryNotAFailure() async throws {
+        try await FakeHub.withHub { hub in
+            let tmp = TempDir()
+            let commit = try Self.populate(hub)
+            _ = hub.addFault(Rule(.hub, match: .file("big.bin"), times: 1, action: .changeContent(.pattern(seed: 12, size: Self.bigSize))))
+            let events = EventLog()
+            let (r, _) = try await runSync(request(hub, tmp.path), events: events)
+            #expect(r.commit == commit)
+            let failed = events.all.filter { if case .fileFailed = $0 { return true } else { return false } }
+            #expect(failed.isEmpty, "no failure event for a file that then verified: \(failed)")
+            #expect(events.retries.contains { $0.contains("big.bin") && $0.contains("changed upstream") && $0.contains("listing main again") })
+            try expectSnapshotMatches(hub, Self.repo, commit: commit, cache: tmp.path)
+        }
+    }
+
+    @Test func aFileThatKeepsChangingIsReportedAsFailedOnce() async throws {
+        try await FakeHub.withHub { hub in
+            let tmp = TempDir()
+            _ = try Self.populate(hub)
+            _ = hub.addFault(Rule(.hub, match: .file("big.bin"), times: 100, action: .changeContent(.pattern(seed: 12, size: Self.bigSize))))
+            let events = EventLog()
+            let e = await hubError { _ = try await runSync(request(hub, tmp.path), events: events) }
+            #expect(e?.kind == .upstreamChanged)
+            let failed = events.all.filter { if case .fileFailed = $0 { return true } else { return false } }
+            #expect(failed.count == 1, "the second round's failure only: \(failed)")
+        }
+    }
+
     @Test func aDamagedLeftoverPartialFileIsBlamedOnTheLeftoverNotTheServer() async throws {
         try await FakeHub.withHub { hub in
             let tmp = TempDir()

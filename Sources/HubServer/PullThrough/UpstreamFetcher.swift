@@ -19,7 +19,8 @@ public struct UpstreamFetcher: PullThroughFetcher {
     let stopped = Locked(false)
 
     /// - Parameters:
-    ///   - transfer: engine settings for each file fetch (connections per file, stall timeout…).
+    ///   - transfer: engine settings for file fetches (stall timeout, rate per file…); its `connections`
+    ///     bound all concurrent pull-through fetches together (one shared `ConnectionBudget`).
     public init(endpoint: String, token: String?, cacheDirectory: String, transfer: TransferOptions = TransferOptions(),
                 logger: Logger = Logger(label: "hubmirror.pull")) {
         self.endpoint = endpoint
@@ -30,6 +31,7 @@ public struct UpstreamFetcher: PullThroughFetcher {
         let stopped = self.stopped
         let outer = transfer.shouldStop
         t.shouldStop = { stopped.withLock { $0 } || outer() }
+        if t.budget == nil { t.budget = ConnectionBudget(total: transfer.connections) }
         self.transfer = t
     }
 
@@ -80,16 +82,14 @@ public struct UpstreamFetcher: PullThroughFetcher {
             if !target.hasContent(entry) && !target.adoptFromOtherRepo(entry) {
                 let partial = PullThroughPartials(base: target)
                 progress.started(partialPath: TransferEngine.partialPath(in: partial, etag: entry.etag))
-                let job = FileJob(entry: entry, url: api(repo).resolveURL(repo, revision: commit, path: entry.path), label: "\(repo):\(entry.path)")
-                let engine = TransferEngine(options: transfer, credentials: Credentials(token: token, endpoint: endpoint),
-                                            endpoint: endpoint, logger: logger) { event in
+                let request = FetchRequest.hub(repo: repo, commit: commit, entries: [entry], endpoint: endpoint, token: token)
+                let report = ContentFetcher(options: transfer, logger: logger).fetch(request, into: partial) { event in
                     switch event {
                     case .prefixWritten(_, let bytes): progress.advanced(to: bytes)
                     case .corrupted: progress.restarted()
                     default: break
                     }
                 }
-                let report = engine.run(jobs: [job], target: partial)
                 if let failure = report.failures.first { throw failure.error }
             }
             // Before the commit is listed its snapshot folder does not exist; the listing links held files.
