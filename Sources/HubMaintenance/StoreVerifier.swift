@@ -36,7 +36,7 @@ public struct StoreVerifier: Sendable {
     }
 
     struct Inode: Hashable { var dev: UInt64; var ino: UInt64 }
-    struct BlobDigest: Sendable { var size: Int64; var sha256: String; var gitBlobID: String? }
+    struct BlobDigest: Sendable { var size: Int64; var sha256: String; var gitBlobID: String?; var chunks: ChunkDigests }
 
     func verify(_ repo: RepoRef, inodes: Locked<[Inode: BlobDigest]>, onBlob: @escaping @Sendable (Int64) -> Void) -> RepoVerification {
         var result = RepoVerification(repo: repo)
@@ -106,7 +106,30 @@ public struct StoreVerifier: Sendable {
                 break
             }
         }
+        fillChunkDigests(repo, digests)
         return result
+    }
+
+    /// Manifests written before chunk digests existed (format 1), or by a sync that did not compute
+    /// them, get them for every entry whose blob verified.
+    func fillChunkDigests(_ repo: RepoRef, _ digests: [String: Result<BlobDigest, HubError>]) {
+        let snapshots = store.repoDirectory(repo) + "/snapshots"
+        for commit in FS.listDirectory(snapshots).sorted() where Revision.isCommitSHA(commit) {
+            guard var manifest = store.loadManifest(repo, commit: commit) else { continue }
+            var changed = false
+            for i in manifest.entries.indices where manifest.entries[i].chunks == nil {
+                let e = manifest.entries[i]
+                guard case .success(let d) = digests[e.etag], d.size == e.size,
+                      (e.etag.utf8.count == 64 ? d.sha256 : d.gitBlobID) == e.etag else { continue }
+                manifest.entries[i].chunks = d.chunks
+                if manifest.entries[i].sha256 == nil { manifest.entries[i].sha256 = d.sha256 }
+                changed = true
+            }
+            if changed {
+                manifest.formatVersion = Manifest.formatVersion
+                try? store.saveManifest(manifest)
+            }
+        }
     }
 
     /// Relative paths of the symlinks below `dir` (folders are walked, never followed).
@@ -140,21 +163,33 @@ public struct StoreVerifier: Sendable {
         if let known = inodes.withLock({ $0[key] }), !gitBlob || known.gitBlobID != nil { return .success(known) }
         let size = Int64(st.st_size)
         let hasher = ContentHasher(size: size, gitBlob: gitBlob)
+        // The chunk digests come in the same pass: verify fills them into manifests that lack them.
+        let chunkSize = ChunkDigests.standardSize
+        var chunk = Digest(.sha256)
+        var chunks: [String] = []
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
         defer { buffer.deallocate() }
         var offset: Int64 = 0
         while true {
-            let n = pread(fd, buffer.baseAddress, buffer.count, off_t(offset))
+            let want = Int(min(Int64(buffer.count), (offset / chunkSize + 1) * chunkSize - offset))
+            let n = pread(fd, buffer.baseAddress, want, off_t(offset))
             if n < 0 {
                 if errno == EINTR { continue }
                 return .failure(FS.error("read", path))
             }
             if n == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            let piece = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+            hasher.update(piece)
+            chunk.update(piece)
             offset += Int64(n)
+            if offset % chunkSize == 0 {
+                chunks.append(chunk.finalizeHex())
+                chunk = Digest(.sha256)
+            }
         }
+        if offset % chunkSize != 0 { chunks.append(chunk.finalizeHex()) }
         let d = hasher.finish()
-        let digest = BlobDigest(size: offset, sha256: d.sha256, gitBlobID: d.gitBlobID)
+        let digest = BlobDigest(size: offset, sha256: d.sha256, gitBlobID: d.gitBlobID, chunks: ChunkDigests(chunkSize: chunkSize, sha256: chunks))
         inodes.withLock { $0[key] = digest }
         return .success(digest)
     }
