@@ -19,10 +19,10 @@ struct GCCommand: ParsableCommand {
 
     @OptionGroup var selection: StoreSelection
 
-    @Option(name: .long, help: ArgumentHelp("Keep at most this many snapshots that no ref names, newest first (default: keep all).", valueName: "n"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Keep at most this many snapshots that no ref names, newest first (default: keep all).", valueName: "n"))
     var keepUnreferenced: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Leave anything modified in the last this many seconds.", valueName: "seconds"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Leave anything modified in the last this many seconds.", valueName: "seconds"))
     var grace: Double = 3600
 
     @Flag(name: .long, help: "Show what would be removed and remove nothing.")
@@ -33,8 +33,8 @@ struct GCCommand: ParsableCommand {
 
     func run() throws {
         try HubMirror.guarded {
-            if let k = keepUnreferenced, k < 0 { throw HubError(.usage, "--keep-unreferenced must be 0 or more") }
-            if grace < 0 { throw HubError(.usage, "--grace must be 0 or more") }
+            if let k = keepUnreferenced, k < 0 { throw HubError(.usage, "--keep-unreferenced must be 0 or more, not \(k)") }
+            if grace < 0 { throw HubError(.usage, "--grace must be 0 or more seconds, not \(grace)") }
             let (store, selected) = try selection.resolved()
             let gc = GarbageCollector(store: store, keepUnreferenced: keepUnreferenced, grace: grace, dryRun: dryRun)
             let report = try gc.collect(selected)

@@ -42,11 +42,11 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         try HubMirror.guarded {
             let (store, selected) = try selection.resolved()
+            let opts = try transfer.options()
             LoggingSetup.bootstrap(verbose: verbose, quiet: json)
             var report = try StoreVerifier(store: store).verify(selected)
             if repair && !report.isHealthy {
                 StopFlag.shared.install()
-                let opts = try transfer.options()
                 let from = try endpoint.map { try HFEnvironment.endpointURL($0, option: "--endpoint") }
                 let repairer = StoreRepairer(store: store, endpoint: from, token: HFEnvironment.token(explicit: token), transfer: opts)
                 let reporter = Reporter(json: false)

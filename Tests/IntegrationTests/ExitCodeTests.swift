@@ -111,6 +111,53 @@ enum ExitCodeDoc {
         }
     }
 
+    @Test("Out-of-range numbers of the other commands", arguments: [
+        (["gc", "--keep-unreferenced", "-1"], "--keep-unreferenced"), (["gc", "--grace", "-5"], "--grace"),
+        (["verify", "--jobs", "-1"], "--jobs"), (["serve", "--port", "-1"], "--port"), (["serve", "--port", "70000"], "--port"),
+    ])
+    func negativeValuesOfOtherCommandsAreOutOfRange(_ args: [String], _ name: String) async throws {
+        let tmp = TempDir()
+        let (code, _, err) = try await runHubmirror(args + ["--cache-dir", tmp.path])
+        #expect(code == 64)
+        #expect(err.contains(name), "names \(name): \(err)")
+        #expect(!err.contains("Missing value"), "not reported as missing: \(err)")
+    }
+
+    @Test func storeCommandsExitWithTheirDocumentedCodes() async throws {
+        try await FakeHub.withHub { hub in
+            let tmp = TempDir()
+            let cache = tmp.path + "/cache"
+            try hub.commit(Self.repo, files: ["README.md": "# codes\n", "w.bin": .pattern(seed: 5, size: 100_000, lfs: true)])
+            try await expectExit(["sync", "acme/codes", "--endpoint", hub.endpoint, "--cache-dir", cache], 0)
+            try await expectExit(["ls", "acme/not-here", "--cache-dir", cache], 10, stderrContains: "acme/not-here")
+            try await expectExit(["verify", "acme/not-here", "--cache-dir", cache], 10, stderrContains: "acme/not-here")
+
+            // Another process holds the repo's lock.
+            let lock = try CacheStore(root: cache).target(Self.repo).lock()
+            try await expectExit(["sync", "acme/codes", "--endpoint", hub.endpoint, "--cache-dir", cache], 50, stderrContains: "acme/codes")
+            lock.unlock()
+
+            // A damaged blob.
+            let etag = try #require(hub.files(Self.repo, "main")["w.bin"]).sha256
+            let blob = CacheStore(root: cache).blobPath(Self.repo, etag: etag)
+            let fd = open(blob, O_WRONLY)
+            var byte: UInt8 = 0xFF
+            #expect(pwrite(fd, &byte, 1, 10) == 1)
+            close(fd)
+            try await expectExit(["verify", "--cache-dir", cache], 33, stderrContains: "--repair")
+
+            // mirror: some repos fail, then all of them.
+            let some = tmp.path + "/some.toml"
+            try "cache_dir = \"\(tmp.path)/m\"\nendpoint = \"\(hub.endpoint)\"\n[[repo]]\nid = \"acme/codes\"\n[[repo]]\nid = \"acme/nope\"\n"
+                .write(toFile: some, atomically: true, encoding: .utf8)
+            try await expectExit(["mirror", "--config", some], 51)
+            let all = tmp.path + "/all.toml"
+            try "cache_dir = \"\(tmp.path)/m2\"\nendpoint = \"\(hub.endpoint)\"\n[[repo]]\nid = \"acme/nope\"\n"
+                .write(toFile: all, atomically: true, encoding: .utf8)
+            try await expectExit(["mirror", "--config", all], 52)
+        }
+    }
+
     @Test func anUnreachableEndpointIsANetworkError() async throws {
         let tmp = TempDir()
         // A port that was just free: nothing listens there.
