@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "HubCoreTests", dependencies: ["HubCore", "HubDigest"]),
         .testTarget(name: "HubStoreTests", dependencies: ["HubCore", "HubStore"]),
         .testTarget(name: "HubTransferTests", dependencies: ["HubCore", "HubTransfer", "HubHTTP", "HubDigest"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["HubCore", "HubDigest", "HubFakeHub", "HubStore", "HubSync", "HubAPI", "HubTransfer", "HubHTTP", "HubMaintenance", "HubOperations"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["HubCore", "HubDigest", "HubFakeHub", "HubStore", "HubSync", "HubAPI", "HubTransfer", "HubHTTP", "HubMaintenance", "HubOperations", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FakeHubTests", dependencies: ["HubFakeHub", "HubCore", "HubDigest"]),
         .testTarget(name: "ServerTests", dependencies: ["HubCore", "HubStore", "HubServer", "HubFakeHub", "HubDigest", "HubHTTP"]),
     ]
