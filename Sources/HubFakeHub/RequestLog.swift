@@ -50,3 +50,102 @@ struct RequestWaiter: Sendable {
         return hits.count >= count ? Array(hits.prefix(count)) : nil
     }
 }
+
+extension FakeHub {
+    // MARK: Request log
+
+    /// Every request received so far, in arrival order.
+    public var requests: [LoggedRequest] { state.withLock { $0.log } }
+
+    public func clearLog() { state.withLock { $0.log = [] } }
+
+    /// Body bytes sent for a file path (resolve, resolve-cache and CDN requests), summed over the log.
+    public func bytesSent(path: String) -> Int64 {
+        state.withLock { $0.log.filter { $0.filePath == path }.reduce(0) { $0 + $1.bytesSent } }
+    }
+
+    /// Body bytes sent for every request in the log.
+    public var totalBytesSent: Int64 { state.withLock { $0.log.reduce(0) { $0 + $1.bytesSent } } }
+
+    /// Called (outside the lock) when a request arrives.
+    public var onRequest: (@Sendable (LoggedRequest) -> Void)? {
+        get { state.withLock { $0.onRequest } }
+        set { state.withLock { $0.onRequest = newValue } }
+    }
+
+    /// Called (outside the lock) when a response is finished.
+    public var onComplete: (@Sendable (LoggedRequest) -> Void)? {
+        get { state.withLock { $0.onComplete } }
+        set { state.withLock { $0.onComplete = newValue } }
+    }
+
+    /// Waits until `count` logged requests match `predicate` (already logged ones count), having arrived or
+    /// completed, and returns the first `count` of them. The predicate is re-checked whenever an entry
+    /// changes (e.g. `bytesSent` grows), so `{ $0.bytesSent >= n }` works. Throws after `timeout` (a safety
+    /// net, not a sleep) or when the hub stops.
+    @discardableResult
+    public func waitForRequests(
+        _ count: Int = 1, phase: RequestPhase = .arrived, timeout: Duration = .seconds(30),
+        where predicate: @escaping @Sendable (LoggedRequest) -> Bool
+    ) async throws -> [LoggedRequest] {
+        let waiterID = state.withLock { s -> Int in
+            s.nextWaiterID += 1
+            return s.nextWaiterID
+        }
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            guard !Task.isCancelled, let self else { return }
+            let waiter = self.state.withLock { s -> RequestWaiter? in
+                guard let i = s.waiters.firstIndex(where: { $0.id == waiterID }) else { return nil }
+                return s.waiters.remove(at: i)
+            }
+            waiter?.continuation.resume(throwing: FakeHubError("timed out after \(timeout) waiting for \(count) request(s); log:\n" + self.requests.map(\.description).joined(separator: "\n")))
+        }
+        defer { timer.cancel() }
+        return try await withCheckedThrowingContinuation { continuation in
+            let waiter = RequestWaiter(id: waiterID, count: count, phase: phase, predicate: predicate, continuation: continuation)
+            let result = state.withLock { s -> Result<[LoggedRequest], any Error>? in
+                if s.stopped { return .failure(FakeHubError("fake hub stopped")) }
+                if let hits = waiter.satisfied(by: s.log) { return .success(hits) }
+                s.waiters.append(waiter)
+                return nil
+            }
+            if let result { continuation.resume(with: result) }
+        }
+    }
+
+    /// Appends a request to the log and returns its id.
+    func logArrival(_ make: (Int) -> LoggedRequest) -> Int {
+        let (entry, callback, ready) = state.withLock { s -> (LoggedRequest, (@Sendable (LoggedRequest) -> Void)?, [(RequestWaiter, [LoggedRequest])]) in
+            s.nextRequestID += 1
+            let entry = make(s.nextRequestID)
+            s.log.append(entry)
+            return (entry, s.onRequest, Self.readyWaiters(&s))
+        }
+        callback?(entry)
+        for (w, hits) in ready { w.continuation.resume(returning: hits) }
+        return entry.id
+    }
+
+    /// Updates a logged request; `complete` marks it finished and notifies.
+    func updateLog(_ id: Int, complete: Bool = false, _ change: (inout LoggedRequest) -> Void) {
+        let (entry, callback, ready) = state.withLock { s -> (LoggedRequest?, (@Sendable (LoggedRequest) -> Void)?, [(RequestWaiter, [LoggedRequest])]) in
+            guard let i = s.log.lastIndex(where: { $0.id == id }) else { return (nil, nil, []) }
+            change(&s.log[i])
+            if complete { s.log[i].completed = true }
+            return (s.log[i], complete ? s.onComplete : nil, s.waiters.isEmpty ? [] : Self.readyWaiters(&s))
+        }
+        if let entry { callback?(entry) }
+        for (w, hits) in ready { w.continuation.resume(returning: hits) }
+    }
+
+    private static func readyWaiters(_ s: inout State) -> [(RequestWaiter, [LoggedRequest])] {
+        var ready: [(RequestWaiter, [LoggedRequest])] = []
+        s.waiters.removeAll { w in
+            guard let hits = w.satisfied(by: s.log) else { return false }
+            ready.append((w, hits))
+            return true
+        }
+        return ready
+    }
+}
