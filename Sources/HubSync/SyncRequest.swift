@@ -65,6 +65,19 @@ public struct SyncResult: Codable, Sendable {
     public var upToDate = false
     /// `--local-dir --force`: files changed there since they were written, overwritten or removed by this sync.
     public var overwritten: [String]?
+    /// Bytes received this run per source (`upstream http://…`, later peers).
+    public var bytesBySource: [String: Int64]?
+    /// Every time a source failed for a file, with the reason.
+    public var strikes: [SourceStrike]?
+    /// Sources not asked again in the run, with the last reason.
+    public var unusableSources: [String: String]?
+
+    /// Adds what one transfer run reports about its sources.
+    mutating func record(_ report: TransferReport) {
+        for (s, n) in report.bytesBySource where n > 0 { bytesBySource = (bytesBySource ?? [:]).merging([s: n], uniquingKeysWith: +) }
+        if !report.strikes.isEmpty { strikes = (strikes ?? []) + report.strikes }
+        if !report.unusableSources.isEmpty { unusableSources = (unusableSources ?? [:]).merging(report.unusableSources) { _, b in b } }
+    }
 
     init(request: SyncRequest, commit: String, plan: Plan) {
         repo = request.repo.id.description

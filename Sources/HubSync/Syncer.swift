@@ -108,6 +108,7 @@ public final class Syncer: Sendable {
                 let fetch = FetchRequest.hub(repo: repo, commit: full.commit, entries: fetches, endpoint: request.endpoint, token: request.token)
                 let report = ContentFetcher(options: request.transfer, logger: logger).fetch(fetch, into: target, onEvent: held?.handle ?? onEvent)
                 result.bytesReceived += report.bytesReceived
+                result.record(report)
                 result.bytesResumed += report.resumedBytes
                 result.filesFetched += report.fetched.count
                 fetched += report.fetched
@@ -130,6 +131,9 @@ public final class Syncer: Sendable {
                     result.bytesReceived = carried.bytesReceived
                     result.bytesResumed = carried.bytesResumed
                     result.filesFetched = carried.filesFetched
+                    result.bytesBySource = carried.bytesBySource
+                    result.strikes = carried.strikes
+                    result.unusableSources = carried.unusableSources
                     result.dryRun = false
                     continue
                 }

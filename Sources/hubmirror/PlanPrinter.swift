@@ -1,6 +1,8 @@
 import Foundation
 import HubCore
 import HubStore
+import HubSync
+import HubTransfer
 
 /// Renders a plan as a table for people or as JSON for programs.
 enum PlanPrinter {
@@ -54,5 +56,16 @@ enum PlanPrinter {
                       items: plan.items.map { Item(kind: $0.kind.rawValue, path: $0.path, fromPath: $0.fromPath, size: ($0.entry ?? $0.previous)?.size,
                                                    etag: $0.entry?.etag, previousEtag: $0.previous?.etag, fetch: $0.fetch) })
         return JSON.string(doc)
+    }
+
+    /// Where the bytes came from, when more than one source sent any, and every source that failed.
+    static func provenance(_ r: SyncResult) -> [String] {
+        var lines: [String] = []
+        if let by = r.bytesBySource, by.count > 1 {
+            lines.append("bytes by source: " + by.sorted { $0.key < $1.key }.map { "\($0.key) \(ByteSize.format($0.value))" }.joined(separator: ", "))
+        }
+        for s in r.strikes ?? [] { lines.append("struck \(s.source) for \(s.label): \(s.reason)") }
+        for (s, why) in (r.unusableSources ?? [:]).sorted(by: { $0.key < $1.key }) { lines.append("not asked again: \(s) (\(why))") }
+        return lines
     }
 }

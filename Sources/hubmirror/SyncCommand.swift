@@ -82,6 +82,7 @@ struct SyncCommand: ParsableCommand {
             } else {
                 Console.out("\(repo) @ \(revision) -> \(result.commit): \(c[.added] ?? 0) added, \(c[.changed] ?? 0) changed, \(c[.deleted] ?? 0) deleted, \(c[.renamed] ?? 0) renamed, \(c[.unchanged] ?? 0) unchanged; fetched \(result.filesFetched) files, \(ByteSize.format(result.bytesReceived)) in \(String(format: "%.1f", result.seconds)) s")
             }
+            for line in PlanPrinter.provenance(result) { Console.out(line) }
             if case .cache(let root) = request.location {
                 Console.out("snapshot: \(CacheStore(root: root).snapshotDirectory(repo, commit: result.commit))")
             } else if case .localDir(let dir) = request.location {

@@ -83,7 +83,7 @@ public struct FetchedFile: Sendable {
 }
 
 /// A source that failed for a file: which, for which file, why.
-public struct SourceStrike: Sendable, Equatable {
+public struct SourceStrike: Codable, Sendable, Equatable {
     public var source: String
     public var label: String
     public var reason: String
