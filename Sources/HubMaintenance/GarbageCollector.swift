@@ -125,7 +125,7 @@ public struct GarbageCollector: Sendable {
 
         // Leftovers under .hubmirror/.
         let state = store.stateDirectory(repo)
-        for sub in ["partial", "partial-serve"] {
+        for sub in PartialFolder.Use.allCases.map(\.rawValue) {
             for name in FS.listDirectory(state + "/" + sub).sorted() {
                 let etag = name.components(separatedBy: ".").first ?? ""
                 let p = state + "/" + sub + "/" + name

@@ -72,8 +72,8 @@ public struct StoreListing: Sendable {
             s.blobs += 1
             s.bytes += FS.fileSize(blobs + "/" + name) ?? 0
         }
-        for sub in ["partial", "partial-serve"] {
-            let partial = ResumeJournal.partialData(in: store.stateDirectory(repo) + "/" + sub)
+        for use in PartialFolder.Use.allCases {
+            let partial = PartialFolder(state: store.stateDirectory(repo), use: use).written
             s.partialFiles += partial.files
             s.partialBytes += partial.bytes
         }

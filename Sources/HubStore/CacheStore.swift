@@ -123,17 +123,39 @@ public struct CacheStore: Sendable {
         return nil
     }
 
-    /// A sync target for one repo in this cache.
-    public func target(_ repo: RepoRef) -> CacheTarget { CacheTarget(store: self, repo: repo) }
+    /// A sync target for one repo in this cache; `staging` picks the partial folder (a pull-through
+    /// and a sync of the same repo never share one).
+    public func target(_ repo: RepoRef, staging: PartialFolder.Use = .sync) -> CacheTarget {
+        CacheTarget(store: self, repo: repo, staging: staging)
+    }
 }
 
 /// One repo of a `CacheStore` as a `SyncTarget`.
 public struct CacheTarget: SyncTarget {
     public let store: CacheStore
     public let repo: RepoRef
+    public let staging: PartialFolder.Use
 
-    public var partialDirectory: String { store.stateDirectory(repo) + "/partial" }
+    public init(store: CacheStore, repo: RepoRef, staging: PartialFolder.Use = .sync) {
+        self.store = store
+        self.repo = repo
+        self.staging = staging
+    }
+
+    /// Where content is staged while it arrives.
+    public var partials: PartialFolder { PartialFolder(state: store.stateDirectory(repo), use: staging) }
+    public var partialDirectory: String { partials.directory }
     public var stateDirectory: String { store.stateDirectory(repo) }
+
+    public func stage(_ entry: ManifestEntry) throws(HubError) -> any StagedContent { try partials.stage(entry) }
+
+    public func adopt(_ staged: any StagedContent, as entry: ManifestEntry) throws(HubError) {
+        try partials.adopt(staged, as: entry, what: "\(repo)") { try adoptVerified(entry, from: $0) }
+    }
+
+    public func checkRoom(for entries: [ManifestEntry]) throws { try partials.checkRoom(for: entries, what: "\(repo)") }
+
+    public func adoptFromElsewhere(_ entry: ManifestEntry) -> Bool { adoptFromOtherRepo(entry) }
 
     public func localCommit(revision: String) -> String? {
         if Revision.isCommitSHA(revision) {

@@ -19,7 +19,23 @@ public struct LocalDirStore: SyncTarget {
 
     var metaRoot: String { root + "/.cache/huggingface" }
     public var stateDirectory: String { metaRoot + "/hubmirror" }
-    public var partialDirectory: String { stateDirectory + "/partial" }
+    public var partialDirectory: String { partials.directory }
+    /// Where content is staged while it arrives.
+    public var partials: PartialFolder { PartialFolder(state: stateDirectory, use: .sync) }
+
+    public func stage(_ entry: ManifestEntry) throws(HubError) -> any StagedContent { try partials.stage(entry) }
+
+    public func adopt(_ staged: any StagedContent, as entry: ManifestEntry) throws(HubError) {
+        try partials.adopt(staged, as: entry, what: "local dir \(root)") { try adoptVerified(entry, from: $0) }
+    }
+
+    public func checkRoom(for entries: [ManifestEntry]) throws { try partials.checkRoom(for: entries, what: "\(repo)") }
+
+    public func checkOverwrites(publishing target: Manifest, force: Bool) throws -> [String] {
+        if force { return editedFiles(replacing: target) }
+        try refuseEdits(replacing: target)
+        return []
+    }
     var verifiedDirectory: String { stateDirectory + "/verified" }
     var currentPath: String { stateDirectory + "/current.json" }
 

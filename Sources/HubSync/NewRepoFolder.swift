@@ -24,7 +24,7 @@ struct NewRepoFolder {
         let dir = store.repoDirectory(repo)
         guard FS.exists(dir), !store.holds(repo) else { return }
         let blobs = FS.listDirectory(dir + "/blobs").contains(where: HexDigits.isContentHash)
-        let partial = ["partial", "partial-serve"].contains { ResumeJournal.partialData(in: store.stateDirectory(repo) + "/" + $0).bytes > 0 }
+        let partial = PartialFolder.Use.allCases.contains { PartialFolder(state: store.stateDirectory(repo), use: $0).written.bytes > 0 }
         if blobs || partial {
             try? FS.mkdirs(dir + "/snapshots")
         } else {

@@ -98,10 +98,8 @@ public final class Syncer: Sendable {
                 // same cache holds is linked instead.
                 var seen = Set<String>()
                 var fetches = full.filtered(request.filter).entries.filter { seen.insert($0.etag).inserted && !target.hasContent($0) }
-                if let cacheTarget = target as? CacheTarget {
-                    fetches = fetches.filter { !cacheTarget.adoptFromOtherRepo($0) }
-                }
-                try checkFreeSpace(target, fetches)
+                fetches = fetches.filter { !target.adoptFromElsewhere($0) }
+                try target.checkRoom(for: fetches)
                 // A file that changed upstream is not a failure yet: on the first round the repo is
                 // listed again, so its event waits until it is known which it is.
                 let held = replanned ? nil : HeldChangeEvents(onEvent)
@@ -148,10 +146,8 @@ public final class Syncer: Sendable {
                 if full.entries[i].chunks == nil { full.entries[i].chunks = e.chunks }
             }
             let wanted = full.filtered(request.filter)
-            if request.force, let local = target as? LocalDirStore {
-                let edited = local.editedFiles(replacing: wanted)
-                if !edited.isEmpty { result.overwritten = edited }
-            }
+            let overwritten = try target.checkOverwrites(publishing: wanted, force: request.force)
+            if !overwritten.isEmpty { result.overwritten = overwritten }
             try target.publish(plan: plan, target: wanted, full: full, revision: request.revision)
             if case .cache(let root) = request.location, let info {
                 try? RepoInfoRecord.save(info, repo: repo, revision: request.revision, newRef: newRefName,
@@ -180,8 +176,8 @@ public final class Syncer: Sendable {
     /// `--local-dir` without `--force`: refuses before fetching anything when publishing would overwrite
     /// or remove a file changed there since it was written (`publish` checks again at the end).
     func refuseLocalEdits(_ target: any SyncTarget, _ wanted: Manifest) throws {
-        guard !request.force, let local = target as? LocalDirStore else { return }
-        try local.refuseEdits(replacing: wanted)
+        guard !request.force else { return }
+        _ = try target.checkOverwrites(publishing: wanted, force: false)
     }
 
     /// One error for several failed files: the most serious kind wins; the message lists them.
@@ -192,20 +188,5 @@ public final class Syncer: Sendable {
         let lines = failures.prefix(5).map { "  \($0.error.message)" }.joined(separator: "\n")
         let more = failures.count > 5 ? "\n  … and \(failures.count - 5) more" : ""
         return HubError(worst, "\(failures.count) files of \(repo) failed; nothing was published, verified files and partial data are kept:\n\(lines)\(more)")
-    }
-
-    func checkFreeSpace(_ target: any SyncTarget, _ fetches: [ManifestEntry]) throws {
-        let need = fetches.reduce(Int64(0)) { $0 + $1.size }
-        guard need > 0 else { return }
-        try FS.mkdirs(target.partialDirectory)
-        var st = statvfs()
-        guard statvfs(target.partialDirectory, &st) == 0 else { return }
-        let free = Int64(st.f_bavail) * Int64(st.f_frsize)
-        // Partial files already allocated count as space we have.
-        var held: Int64 = 0
-        for e in fetches { held += FS.fileSize(target.partialDirectory + "/\(e.etag).part") ?? 0 }
-        if need - held > free {
-            throw HubError(.diskFull, "\(repo) needs \(ByteSize.format(need - held)) more but only \(ByteSize.format(free)) is free under \(target.partialDirectory); nothing was changed")
-        }
     }
 }

@@ -363,6 +363,18 @@ import Testing
         #expect(again?.source == 1, "the chunk goes to the other peer")
     }
 
+    @Test func aChunkRefetchedAfterTheWholeFileWasWrittenIsHashedAgain() throws {
+        let m = Self.machine(sources: [Peer(id: "peer-a"), Peer(id: "peer-b")])
+        var hashed: [Action] = []
+        while let r = m.nextRequest(now: 0, canUse: { _ in true }) { hashed += Self.deliver(m, r) }
+        #expect(hashed.last == .hash(upTo: Self.entry.size), "everything written and hashed up to the end")
+        let chunk = ByteRange(4 * Self.mib, 8 * Self.mib)
+        _ = m.chunkFailed(chunk)
+        let again = try #require(m.nextRequest(now: 0) { _ in true })
+        #expect(again.range == chunk)
+        #expect(Self.deliver(m, again).contains(.hash(upTo: Self.entry.size)), "the frontier is asked for again")
+    }
+
     @Test func aChunkThatKeepsFailingFailsTheFile() throws {
         let m = Self.machine(sources: [Peer(id: "peer-a")])
         let chunk = ByteRange(0, 4 * Self.mib)

@@ -80,8 +80,8 @@ public struct UpstreamFetcher: PullThroughFetcher {
         try await Self.onThread { [self] in
             let target = store.target(repo)
             if !target.hasContent(entry) && !target.adoptFromOtherRepo(entry) {
-                let partial = PullThroughPartials(base: target)
-                progress.started(partialPath: TransferEngine.partialPath(in: partial, etag: entry.etag))
+                let partial = store.target(repo, staging: .pullThrough)
+                progress.started(partialPath: partial.partials.dataPath(entry.etag))
                 let request = FetchRequest.hub(repo: repo, commit: commit, entries: [entry], endpoint: endpoint, token: token)
                 let report = ContentFetcher(options: transfer, logger: logger).fetch(request, into: partial) { event in
                     switch event {
@@ -105,23 +105,4 @@ public struct UpstreamFetcher: PullThroughFetcher {
             Thread { c.resume(with: Result { try work() }) }.start()
         }
     }
-}
-
-/// A repo of the cache whose partial downloads live apart from `sync`'s, so a pull-through and a
-/// `hubmirror sync` of the same repo never write one partial file (verified results meet in `blobs/`).
-struct PullThroughPartials: SyncTarget {
-    let base: CacheTarget
-    var repo: RepoRef { base.repo }
-    var partialDirectory: String { base.stateDirectory + "/partial-serve" }
-    var stateDirectory: String { base.stateDirectory }
-    func localCommit(revision: String) -> String? { base.localCommit(revision: revision) }
-    func latestCommit() -> String? { base.latestCommit() }
-    func heldManifest(commit: String) -> Manifest? { base.heldManifest(commit: commit) }
-    func savedManifest(commit: String) -> Manifest? { base.savedManifest(commit: commit) }
-    func hasContent(_ entry: ManifestEntry) -> Bool { base.hasContent(entry) }
-    func adoptVerified(_ entry: ManifestEntry, from path: String) throws { try base.adoptVerified(entry, from: path) }
-    func publish(plan: Plan, target: Manifest, full: Manifest, revision: String) throws {
-        try base.publish(plan: plan, target: target, full: full, revision: revision)
-    }
-    func lock() throws -> FileLock { try base.lock() }
 }

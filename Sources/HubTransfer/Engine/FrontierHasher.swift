@@ -28,6 +28,8 @@ final class FrontierHasher: @unchecked Sendable {
     private var hashedTo: Int64 = 0
     private var requestedTo: Int64 = -1   // touched only on the engine thread
     private var cancelled = false
+    /// A chunk failed: requests queued before the engine took note are stale until `rewound(to:)`.
+    private var halted = false
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
     private let onResult: @Sendable (HashOutcome) -> Void
     /// Told the new end of the hashed prefix after each read (on the hasher's queue).
@@ -68,13 +70,17 @@ final class FrontierHasher: @unchecked Sendable {
         queue.async { [self] in work(upTo: end) }
     }
 
-    /// After a chunk failed: the prefix to hash now ends at the chunk's start again.
-    func rewound(to offset: Int64) { requestedTo = min(requestedTo, offset) }
+    /// After a chunk failed: the prefix to hash now ends at the chunk's start again, and later
+    /// requests (once the chunk is written anew) are served.
+    func rewound(to offset: Int64) {
+        requestedTo = min(requestedTo, offset)
+        queue.async { [self] in halted = false }
+    }
 
     func cancel() { queue.sync { cancelled = true } }
 
     private func work(upTo end: Int64) {
-        guard !cancelled else { return }
+        guard !cancelled, !halted else { return }
         let buf = buffer
         while hashedTo < end && !cancelled {
             var want = min(Int64(buf.count), end - hashedTo)
@@ -123,7 +129,8 @@ final class FrontierHasher: @unchecked Sendable {
             hasher = atChunkStart!.copy()
             hashedTo = start
             chunk = Digest(.sha256)
-            onResult(.chunkFailed(ByteRange(start, hashedTo == start ? min(start + cs, size) : hashedTo)))
+            halted = true
+            onResult(.chunkFailed(ByteRange(start, min(start + cs, size))))
             return false
         }
         chunkList.append(digest)

@@ -46,11 +46,6 @@ public final class TransferEngine: @unchecked Sendable {
         self.onEvent = onEvent
     }
 
-    /// Where the engine keeps the partial file of content `etag` while fetching it into `target`.
-    public static func partialPath(in target: any SyncTarget, etag: String) -> String {
-        target.partialDirectory + "/" + PartialFile.dataName(etag)
-    }
-
     static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)

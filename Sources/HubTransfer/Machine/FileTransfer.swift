@@ -360,6 +360,8 @@ public struct FileTransfer: Sendable {
         let who = written.sources(in: range)
         written.remove(range)
         journaled = IntervalSet()
+        // Hashing goes on from the chunk's start once it is written again.
+        hashRequested = min(hashRequested, range.start)
         chunkFailures[range.start, default: 0] += 1
         var actions: [Action] = [.discard(range)]
         let blamed = Set(who.compactMap { $0 })
