@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pkgs=(libcurl4-openssl-dev libssl-dev curl python3-venv pkg-config)
-if [ "${1:-}" = "--bench" ]; then pkgs+=(nginx-light aria2 time); fi
+if [ "${1:-}" = "--bench" ]; then pkgs+=(nginx-light aria2 time wrk); fi
 
 missing=()
 for p in "${pkgs[@]}"; do
