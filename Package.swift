@@ -4,6 +4,7 @@ import PackageDescription
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
 let package = Package(
@@ -21,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
@@ -43,14 +45,14 @@ let package = Package(
         // Chunk planner, resume journal, hashing pipeline, the multi-handle transfer engine.
         .target(name: "HubTransfer", dependencies: ["HubCore", "HubDigest", "HubHTTP", "HubStore", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         // Orchestration: API -> manifest -> diff -> transfer -> publish.
-        .target(name: "HubSync", dependencies: ["HubCore", "HubAPI", "HubStore", "HubTransfer", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "HubSync", dependencies: ["HubCore", "HubAPI", "HubHTTP", "HubStore", "HubTransfer", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         // `verify` (and later `gc`): checks and repairs of the store.
         .target(name: "HubMaintenance", dependencies: [
             "HubCore", "HubDigest", "HubStore", "HubAPI", "HubHTTP", "HubTransfer", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         // `mirror --config`: cron runs over a configured list of repos.
         .target(name: "HubOperations", dependencies: [
-            "HubCore", "HubStore", "HubSync", "HubTransfer", "HubMaintenance",
+            "HubCore", "HubHTTP", "HubStore", "HubSync", "HubTransfer", "HubMaintenance",
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
@@ -69,6 +71,10 @@ let package = Package(
         .target(name: "HubFakeHub", dependencies: [
             "HubCore", "HubDigest",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
         ], swiftSettings: strict),
 
         .executableTarget(name: "hubmirror", dependencies: [
@@ -77,7 +83,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .executableTarget(name: "hubmirror-fakehub", dependencies: [
-            "HubFakeHub",
+            "HubCore", "HubFakeHub",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 

@@ -1,7 +1,7 @@
 import Foundation
-import HubCore
-import HubHTTP
-import Logging
+public import HubCore
+public import HubHTTP
+public import Logging
 
 /// The Hub's HTTP API, read side: revision info, recursive tree listing with `Link` pagination.
 /// Every call retries 5xx, 429 (honouring `Retry-After`) and network errors with backoff.

@@ -1,5 +1,5 @@
 import Foundation
-import HubCore
+public import HubCore
 
 extension FakeHub {
     /// What `loadDemo()` created: the repos and commit shas a demo or test refers to.

@@ -1,4 +1,4 @@
-import HubCore
+public import HubCore
 
 extension FakeHub {
     /// Which of the fake's two HTTP servers.

@@ -1,5 +1,5 @@
 import Foundation
-import HubCore
+public import HubCore
 import HubDigest
 
 extension FakeHub {

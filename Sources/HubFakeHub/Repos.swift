@@ -1,4 +1,4 @@
-import HubCore
+public import HubCore
 import HubDigest
 
 extension FakeHub {

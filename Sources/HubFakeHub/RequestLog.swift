@@ -1,4 +1,4 @@
-import HubCore
+public import HubCore
 
 extension FakeHub {
     /// One request the fake received, with what it answered.

@@ -1,5 +1,5 @@
 import Foundation
-import HubCore
+public import HubCore
 
 /// Turns a Hub error answer into a HubError, by `X-Error-Code` first (as the official client does),
 /// then by status. The message names the repo, revision or file. The one place for this mapping:

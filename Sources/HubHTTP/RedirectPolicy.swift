@@ -1,4 +1,4 @@
-import HubCore
+public import HubCore
 
 /// Which redirect targets hubmirror follows: only `http` and `https` URLs with a host. Anything else
 /// (`file:`, `ftp:`, `gopher:`, a URL without a host) is a permanent protocol violation, never retried.

@@ -1,5 +1,5 @@
 import Foundation
-import HubCore
+public import HubCore
 
 /// When and how long to wait before trying again: exponential backoff with full jitter for 5xx,
 /// resets and truncation; `Retry-After` honoured for 429 and 503. A pure value: tests drive it.

@@ -1,7 +1,7 @@
 import Foundation
 import HubCore
 import HubHTTP
-import HubMaintenance
+public import HubMaintenance
 import HubStore
 public import HubSync
 public import HubTransfer

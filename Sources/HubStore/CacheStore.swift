@@ -1,4 +1,4 @@
-import HubCore
+public import HubCore
 import Foundation
 
 /// A huggingface_hub cache directory (`HF_HUB_CACHE`): the layout the official client reads.

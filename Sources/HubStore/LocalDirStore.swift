@@ -1,4 +1,4 @@
-import HubCore
+public import HubCore
 import Foundation
 
 /// `--local-dir DIR`: a plain tree of the repo's files, with the official client's bookkeeping in

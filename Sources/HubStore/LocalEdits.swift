@@ -2,7 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import HubCore
+public import HubCore
 import HubDigest
 
 extension LocalDirStore {

@@ -1,4 +1,4 @@
-import HubCore
+public import HubCore
 import Foundation
 
 /// JSON encoding shared by every file hubmirror writes: sorted keys, so files are stable and diffable.

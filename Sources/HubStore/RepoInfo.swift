@@ -1,4 +1,4 @@
-import HubCore
+public import HubCore
 
 /// What a sync learnt about a repo upstream, kept in `<repo>/.hubmirror/repo-info.json` so that
 /// `serve` can refuse private and gated repos to clients without a token.

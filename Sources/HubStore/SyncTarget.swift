@@ -1,4 +1,4 @@
-import HubCore
+public import HubCore
 /// Where a sync writes: the huggingface_hub cache (`CacheTarget`) or a plain folder (`LocalDirStore`):
 /// a content sink plus what a sync reads back to plan (what is held, what was saved). No local path
 /// is part of it.

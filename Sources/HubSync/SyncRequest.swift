@@ -1,7 +1,7 @@
-import HubCore
-import HubHTTP
-import HubStore
-import HubTransfer
+public import HubCore
+public import HubHTTP
+public import HubStore
+public import HubTransfer
 
 /// Where a sync writes.
 public enum StoreLocation: Sendable, Equatable {

@@ -2,12 +2,12 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import HubAPI
-import HubCore
+public import HubAPI
+public import HubCore
 import HubHTTP
 import HubStore
-import HubTransfer
-import Logging
+public import HubTransfer
+public import Logging
 
 /// Runs `diff` and `sync` for one repo: revision -> commit, tree -> manifest, manifest vs store ->
 /// plan, plan -> verified transfer -> atomic publication.

@@ -1,7 +1,7 @@
-import HubCore
+public import HubCore
 import HubHTTP
-import HubStore
-import Logging
+public import HubStore
+public import Logging
 
 /// What to fetch: the files of one repo at one commit, and where their bytes may come from.
 public struct FetchRequest: Sendable {

@@ -1,4 +1,4 @@
-import HubCore
+public import HubCore
 
 /// Where fetched content lands: staged while it arrives, adopted once verified, published as a
 /// commit atomically. The transfer engine sees only `stage` and `adopt`; no local path leaks out, so an

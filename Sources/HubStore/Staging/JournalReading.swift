@@ -1,4 +1,4 @@
-import HubCore
+public import HubCore
 
 extension ResumeJournal {
     /// What a journal file on disk records, without knowing its file beforehand: the etag and size

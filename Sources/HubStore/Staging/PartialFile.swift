@@ -3,7 +3,7 @@ internal import CFileShims
 #if canImport(Glibc)
 import Glibc
 #endif
-import HubCore
+public import HubCore
 
 /// Staged content as a preallocated partial file `<etag>.part` beside its resume journal
 /// `<etag>.journal`, in a sink's partial folder. The one place that names these files.

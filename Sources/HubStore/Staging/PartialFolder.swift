@@ -2,7 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import HubCore
+public import HubCore
 
 /// A folder of `PartialFile`s: how a local sink stages content, checks room for it, and counts what
 /// its journals record.

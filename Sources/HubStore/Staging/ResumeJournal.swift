@@ -2,7 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import HubCore
+public import HubCore
 
 /// The durable record of which byte ranges of a partial file hold data, kept beside it as
 /// `<etag>.journal`:

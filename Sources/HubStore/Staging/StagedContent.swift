@@ -1,4 +1,4 @@
-import HubCore
+public import HubCore
 
 /// One content being fetched, as a sink keeps it until its digest is known: bytes written at their
 /// offsets plus the durable record of which ranges hold data. The engine sees only this interface;

@@ -3,9 +3,9 @@ import Foundation
 import Glibc
 #endif
 import HubCore
-import HubHTTP
-import HubStore
-import Logging
+public import HubHTTP
+public import HubStore
+public import Logging
 
 /// Carries out what each file's `FileTransfer` state machine decides: one thread drives a libcurl
 /// multi handle with parallel ranged requests across files and sources, writes each chunk at its

@@ -1,5 +1,5 @@
-import HubCore
-import HubHTTP
+public import HubCore
+public import HubHTTP
 
 /// Tuning and limits of a transfer run.
 public struct TransferOptions: Sendable {

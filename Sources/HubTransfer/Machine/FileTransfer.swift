@@ -1,5 +1,5 @@
-import HubCore
-import HubHTTP
+public import HubCore
+public import HubHTTP
 
 /// Identifies one request of one file's transfer.
 public struct RequestID: Hashable, Sendable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import HubCore
+public import HubCore
 
 /// The byte ranges of a file that are written, each remembering which source sent it (nil: bytes an
 /// earlier run left on disk). A failed digest is blamed on the sources of the bytes it covers.

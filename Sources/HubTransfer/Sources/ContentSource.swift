@@ -1,5 +1,5 @@
-import HubCore
-import HubHTTP
+public import HubCore
+public import HubHTTP
 
 /// Where the bytes of one content can come from: the Hub endpoint (and the CDN it redirects to), a
 /// peer mirror, later a bundle or an object store. A source only says where to ask and what its

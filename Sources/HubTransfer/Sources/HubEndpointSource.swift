@@ -1,5 +1,5 @@
-import HubCore
-import HubHTTP
+public import HubCore
+public import HubHTTP
 
 /// The Hub endpoint as a content source: files are asked for at their resolve URL pinned to a commit,
 /// redirects to the CDN are followed (the token stays with the endpoint's origin), and error answers
