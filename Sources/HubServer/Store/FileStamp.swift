@@ -1,6 +1,8 @@
 internal import Foundation
 #if canImport(Glibc)
 internal import Glibc
+// In release builds (whole-module) the compiler resolves `stat` to the copy CDispatch re-exports.
+internal import CDispatch
 #elseif canImport(Darwin)
 internal import Darwin
 #endif
