@@ -60,22 +60,23 @@ public final class HTTPClient: Sendable {
         self.maxBody = maxBody
     }
 
-    /// Performs exactly one request (no redirects). Transport failures throw `.network`.
+    /// Performs exactly one request (no redirects). Transport failures throw `.network`; a user agent,
+    /// timeout, URL or method libcurl refuses throws `.usage`.
     public func performOnce(_ request: HTTPRequest) throws -> HTTPResponse {
         let easy = EasyHandle()
-        easy.applyCommon(userAgent: userAgent, connectTimeout: connectTimeout)
-        easy.set(CURLOPT_URL, request.url)
+        try easy.applyCommon(userAgent: userAgent, connectTimeout: connectTimeout)
+        try easy.set(CURLOPT_URL, request.url, supplied: "URL \(Redact.url(request.url).prefix(200))")
         var headers = request.headers
         if let auth = credentials.authorizationHeader(for: request.url) { headers.append(auth) }
         headers.append(("Accept-Encoding", "identity"))
         easy.setHeaders(headers)
-        if request.timeout > 0 { easy.set(CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000)) }
+        if request.timeout > 0 { try easy.set(CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000), supplied: "timeout \(request.timeout) s") }
         switch request.method {
         case "GET": break
         case "HEAD": easy.set(CURLOPT_NOBODY, 1)
         case "POST": easy.setBody(request.body ?? [])
         default:
-            easy.set(CURLOPT_CUSTOMREQUEST, request.method)
+            try easy.set(CURLOPT_CUSTOMREQUEST, request.method, supplied: "method '\(request.method.prefix(200))'")
             if let b = request.body { easy.setBody(b) }
         }
         let collector = ResponseCollector(maxBody: maxBody)

@@ -41,6 +41,11 @@ public final class StreamingTransfer: @unchecked Sendable {
     var headersDelivered = false
     var aborted = false
     public private(set) var isPaused = false
+    /// Why curl refused this transfer's set-up (a caller-supplied value); `MultiDriver.add` then
+    /// finishes it as `.failed` instead of starting it.
+    private(set) var setupFailure: String?
+    /// Why `resume()` failed; the next `MultiDriver.perform` finishes the transfer with it.
+    private(set) var resumeFailure: String?
     /// Free slot for the owner.
     public weak var context: AnyObject?
 
@@ -50,14 +55,19 @@ public final class StreamingTransfer: @unchecked Sendable {
                 connectTimeout: Double = 15, stallTimeout: Double = 30, delegate: any StreamingDelegate) {
         self.url = url
         self.delegate = delegate
-        easy.applyCommon(userAgent: userAgent, connectTimeout: connectTimeout)
-        easy.set(CURLOPT_URL, url)
+        do throws(HubError) {
+            try easy.applyCommon(userAgent: userAgent, connectTimeout: connectTimeout)
+            try easy.set(CURLOPT_URL, url, supplied: "URL \(Redact.url(url).prefix(200))")
+            try easy.set(CURLOPT_LOW_SPEED_TIME, max(1, Int(stallTimeout.rounded(.up))), supplied: "stall timeout \(stallTimeout) s")
+        } catch {
+            // The init cannot throw (its callers build transfers in bulk); the driver reports it instead.
+            setupFailure = error.message
+        }
         var h = headers
         if let auth = credentials.authorizationHeader(for: url) { h.append(auth) }
         h.append(("Accept-Encoding", "identity"))
         easy.setHeaders(h)
         easy.set(CURLOPT_LOW_SPEED_LIMIT, 1024)
-        easy.set(CURLOPT_LOW_SPEED_TIME, max(1, Int(stallTimeout.rounded(.up))))
         easy.set(CURLOPT_BUFFERSIZE, 256 * 1024)
         let ud = Unmanaged.passUnretained(self).toOpaque()
         easy.setCallback(CURLOPT_WRITEFUNCTION, streamWrite)
@@ -75,11 +85,14 @@ public final class StreamingTransfer: @unchecked Sendable {
     public var responseStatus: Int { status }
     public var responseHeaders: HTTPHeaders { headers }
 
-    /// Continues a paused transfer. curl may deliver the held bytes from inside this call.
+    /// Continues a paused transfer. curl may deliver the held bytes from inside this call; when that
+    /// fails, the driver's next `perform()` finishes the transfer (`.aborted` if the delegate aborted it,
+    /// else `.failed` with curl's reason).
     public func resume() {
         guard isPaused else { return }
         isPaused = false
-        curl_easy_pause(easy.handle, hm_pause_cont())
+        let rc = curl_easy_pause(easy.handle, hm_pause_cont())
+        if rc != CURLE_OK { resumeFailure = "curl_easy_pause: \(EasyHandle.describe(rc))" }
     }
 
     fileprivate func onHeaderLine(_ line: String) -> Bool {
@@ -133,41 +146,65 @@ private let streamHeader: hm_curl_data_cb = { ptr, size, n, ud in
 
 /// A libcurl multi handle: drives many `StreamingTransfer`s over shared, kept-alive connections.
 /// All calls must come from one thread, except `wakeup()`.
+///
+/// A failed multi call never goes unnoticed: the transfers it concerns finish with
+/// `TransportOutcome.failed` naming the call and curl's reason, returned by the next `perform()`,
+/// so the owner retries or fails the run as for any transport failure.
 public final class MultiDriver: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private var transfers: [UnsafeMutableRawPointer: StreamingTransfer] = [:]
+    /// Transfers that finished without running (refused set-up, failed add), in the order added.
+    private var finishedEarly: [(StreamingTransfer, TransportOutcome)] = []
+    /// Why the last `poll` failed, until `perform()` fails the running transfers with it.
+    private var pollFailure: String?
 
     public init(maxTotalConnections: Int) {
         Curl.ensureInitialized()
         guard let m = curl_multi_init() else { fatalError("curl_multi_init failed: out of memory") }
         multi = m
-        hm_multi_setopt_long(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, max(1, maxTotalConnections))
-        hm_multi_setopt_long(m, CURLMOPT_MAXCONNECTS, max(4, maxTotalConnections * 2))
+        Self.check(hm_multi_setopt_long(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, max(1, maxTotalConnections)), "curl_multi_setopt(MAX_TOTAL_CONNECTIONS)")
+        Self.check(hm_multi_setopt_long(m, CURLMOPT_MAXCONNECTS, max(4, maxTotalConnections * 2)), "curl_multi_setopt(MAXCONNECTS)")
     }
 
     deinit {
-        for (h, _) in transfers { curl_multi_remove_handle(multi, h) }
-        curl_multi_cleanup(multi)
+        for (h, _) in transfers { Self.check(curl_multi_remove_handle(multi, h), "curl_multi_remove_handle") }
+        Self.check(curl_multi_cleanup(multi), "curl_multi_cleanup")
     }
 
-    public var activeCount: Int { transfers.count }
+    /// Transfers added and not yet returned by `perform()` or removed.
+    public var activeCount: Int { transfers.count + finishedEarly.count }
 
+    /// Starts `t`. When curl refused its set-up or the multi handle refuses it, it is not started and
+    /// the next `perform()` returns it as `.failed` with the reason.
     public func add(_ t: StreamingTransfer) {
+        if let reason = t.setupFailure {
+            finishedEarly.append((t, .failed(reason)))
+            return
+        }
+        let mc = curl_multi_add_handle(multi, t.easy.handle)
+        guard mc == CURLM_OK else {
+            finishedEarly.append((t, .failed("curl_multi_add_handle: \(Self.describe(mc))")))
+            return
+        }
         transfers[t.easy.handle] = t
-        curl_multi_add_handle(multi, t.easy.handle)
     }
 
+    /// Stops `t` without reporting it (the owner gave it up).
     public func remove(_ t: StreamingTransfer) {
         if transfers.removeValue(forKey: t.easy.handle) != nil {
-            curl_multi_remove_handle(multi, t.easy.handle)
+            // Fails only for a handle not in this multi or a call from inside a curl callback: both bugs.
+            Self.check(curl_multi_remove_handle(multi, t.easy.handle), "curl_multi_remove_handle")
+        } else {
+            finishedEarly.removeAll { $0.0 === t }
         }
     }
 
     /// Moves data and returns the transfers that finished (already removed from the driver).
     public func perform() -> [(StreamingTransfer, TransportOutcome)] {
+        var done = finishedEarly
+        finishedEarly = []
         var running: Int32 = 0
-        curl_multi_perform(multi, &running)
-        var done: [(StreamingTransfer, TransportOutcome)] = []
+        let mc = curl_multi_perform(multi, &running)
         var left: Int32 = 0
         while let msg = curl_multi_info_read(multi, &left) {
             guard hm_msg_is_done(msg) != 0, let h = hm_msg_easy(msg), let t = transfers[h] else { continue }
@@ -184,16 +221,39 @@ public final class MultiDriver: @unchecked Sendable {
             }
             done.append((t, outcome))
         }
+        let finished = Set(done.map { ObjectIdentifier($0.0) })
+        // A failed perform or poll means the multi handle cannot move what is left (it would wait
+        // forever, or spin); a failed resume concerns one transfer. Ordered by handle for stable results.
+        let multiFailure = mc != CURLM_OK ? "curl_multi_perform: \(Self.describe(mc))" : pollFailure
+        pollFailure = nil
+        if multiFailure != nil || transfers.values.contains(where: { $0.resumeFailure != nil }) {
+            for t in transfers.sorted(by: { $0.key < $1.key }).map(\.value) where !finished.contains(ObjectIdentifier(t)) {
+                guard let reason = multiFailure ?? t.resumeFailure else { continue }
+                done.append((t, t.aborted ? .aborted : .failed(reason)))
+            }
+        }
         for (t, _) in done { remove(t) }
         return done
     }
 
-    /// Waits for socket activity, a `wakeup()`, or the timeout.
+    /// Waits for socket activity, a `wakeup()`, or the timeout. A failed wait makes the next
+    /// `perform()` fail the running transfers.
     public func poll(timeoutMs: Int) {
         var n: Int32 = 0
-        curl_multi_poll(multi, nil, 0, Int32(max(0, timeoutMs)), &n)
+        let mc = curl_multi_poll(multi, nil, 0, Int32(max(0, timeoutMs)), &n)
+        if mc != CURLM_OK { pollFailure = "curl_multi_poll: \(Self.describe(mc))" }
     }
 
     /// Interrupts `poll` from any thread.
-    public func wakeup() { curl_multi_wakeup(multi) }
+    public func wakeup() {
+        // Ignored on failure: `poll` then just waits out its timeout.
+        _ = curl_multi_wakeup(multi)
+    }
+
+    static func describe(_ code: CURLMcode) -> String { String(cString: curl_multi_strerror(code)) }
+
+    /// For multi calls that can only fail through a bug (bad handle, a call from inside a callback).
+    private static func check(_ mc: CURLMcode, _ call: @autoclosure () -> String) {
+        precondition(mc == CURLM_OK, "\(call()) failed: \(describe(mc))")
+    }
 }
