@@ -1,7 +1,7 @@
-import HubCore
-import Foundation
+public import HubCore
+public import Foundation
 #if canImport(Glibc)
-import Glibc
+public import Glibc
 #endif
 
 /// Thin wrappers over the POSIX calls the store needs, turning errno into `HubError`s that say
@@ -60,12 +60,11 @@ public enum FS {
             if !ok { unlink(tmp) }
         }
         do {
+            // The one close of `fd`, on every path, before the rename. A second close could hit a
+            // descriptor another thread has just been given the same number for.
+            defer { close(fd) }
             try writeAll(fd: fd, data, path: tmp)
-            if fsync(fd) != 0 { let e = error("fsync", tmp); close(fd); throw e }
-            close(fd)
-        } catch {
-            close(fd)
-            throw error
+            if fsync(fd) != 0 { throw error("fsync", tmp) }
         }
         if rename(tmp, path) != 0 { throw error("rename into", path) }
         ok = true
