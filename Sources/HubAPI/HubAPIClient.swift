@@ -108,7 +108,7 @@ public final class HubAPIClient: @unchecked Sendable {
         do {
             return try JSONDecoder().decode([TreeEntry].self, from: Data(resp.body))
         } catch {
-            throw HubError(.protocolViolation, "\(what) is malformed: \(error)")
+            throw HubError(.protocolViolation, "\(what) is malformed", wrapping: error)
         }
     }
 

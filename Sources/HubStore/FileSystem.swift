@@ -7,16 +7,20 @@ public import Glibc
 /// Thin wrappers over the POSIX calls the store needs, turning errno into `HubError`s that say
 /// which path failed and whether the disk is full or read-only.
 public enum FS {
-    /// Maps an errno from an operation on `path` to a HubError.
-    public static func error(_ op: String, _ path: String, errno code: Int32 = errno) -> HubError {
+    /// Maps an errno from an operation on `path` to a HubError whose cause records errno, operation
+    /// and path, and whose location is the caller's.
+    public static func error(
+        _ op: String, _ path: String, errno code: Int32 = errno, fileID: StaticString = #fileID, line: UInt = #line
+    ) -> HubError {
         let text = String(cString: strerror(code))
+        let cause = HubError.Cause.errno(code, operation: op, path: path)
         switch code {
         case ENOSPC, EDQUOT:
-            return HubError(.diskFull, "disk full while trying to \(op) \(path): \(text)")
+            return HubError(.diskFull, "disk full while trying to \(op) \(path): \(text)", cause: cause, fileID: fileID, line: line)
         case EROFS, EACCES, EPERM:
-            return HubError(.readOnly, "cannot \(op) \(path): \(text) (is the store read-only?)")
+            return HubError(.readOnly, "cannot \(op) \(path): \(text) (is the store read-only?)", cause: cause, fileID: fileID, line: line)
         default:
-            return HubError(.store, "cannot \(op) \(path): \(text)")
+            return HubError(.store, "cannot \(op) \(path): \(text)", cause: cause, fileID: fileID, line: line)
         }
     }
 
@@ -162,7 +166,7 @@ public enum FS {
                 try FileManager.default.copyItem(atPath: from, toPath: tmp)
             } catch {
                 unlink(tmp)
-                throw HubError(.store, "cannot copy \(from) to \(to): \(error)")
+                throw HubError(.store, "cannot copy \(from) to \(to): \(error)", cause: .init(error, operation: "copy", path: from))
             }
         }
         if rename(tmp, to) != 0 {

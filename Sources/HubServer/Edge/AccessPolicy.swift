@@ -36,7 +36,7 @@ struct AccessPolicy: Sendable {
         do {
             _ = try GlobPattern(validating: glob)
         } catch let e as HubError {
-            throw HubError(.usage, "--allow \(e.message)")
+            throw HubError(.usage, "--allow \(e.message)", cause: .init(e))
         }
         let literals = rule.pattern.literals
         if let bad = literals.first(where: { !Self.repoIDCharacters.contains($0) }) {

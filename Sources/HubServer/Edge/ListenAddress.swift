@@ -15,13 +15,13 @@ enum ListenAddress {
         } catch let e as SocketAddressError.UnknownHost {
             throw unknownHost(host, port: port, why: e.errorDescription)
         } catch {
-            throw unknownHost(host, port: port, why: "\(error)")
+            throw unknownHost(host, port: port, why: "\(error)", cause: error)
         }
     }
 
-    static func unknownHost(_ host: String, port: Int, why: String?) -> HubError {
+    static func unknownHost(_ host: String, port: Int, why: String?, cause: (any Error)? = nil) -> HubError {
         HubError(.usage, "cannot listen on \(HubServerAddress(host: host, port: port).hostPort): --host '\(host)' is not an IP address "
-                 + "or a host name this machine can resolve" + (why.map { " (\($0))" } ?? ""))
+                 + "or a host name this machine can resolve" + (why.map { " (\($0))" } ?? ""), cause: cause.map { .init($0) })
     }
 
     /// A failure to bind `host:port` as `.listen`, saying why; nil for errors that are not about binding.

@@ -41,7 +41,7 @@ public final class PartialFile: StagedContent, @unchecked Sendable {
     deinit { close() }
 
     static func hubError(_ e: any Error, _ op: String, _ path: String) -> HubError {
-        (e as? HubError) ?? HubError(.store, "cannot \(op) \(path): \(e)")
+        (e as? HubError) ?? HubError(.store, "cannot \(op) \(path): \(e)", cause: .init(e, operation: op, path: path))
     }
 
     private func allocate() throws(HubError) {
