@@ -31,6 +31,7 @@ final class ServerState: Sendable {
     let metrics: ServerMetrics
     let pull: PullThroughCoordinator?
     let cutStreams = CutStreams()
+    let smallBlobs = SmallBlobs()
     let logger: Logger
     let fileIO: FileIO
     let boundAddress = Locked<HubServerAddress?>(nil)
@@ -60,7 +61,7 @@ struct HubResponder: HTTPResponder {
         let qmark = target.firstIndex(of: "?")
         let rawPath = qmark.map { target[..<$0] } ?? target[...]
         let query = QueryItems(qmark.map { target[target.index(after: $0)...] })
-        let route = Route.parse(rawPath)
+        let route = RouteMemo.route(rawPath)
         let label = Locked(route.metricsLabel)
         let isHead = request.method == .head
 

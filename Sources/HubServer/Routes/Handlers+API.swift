@@ -49,9 +49,14 @@ extension Handlers {
         let view = try await view(repo, commit)
         let info = state.index.repoInfo(repo)
         let expand = Set(query.values("expand"))
-        func wants(_ key: String) -> Bool { expand.isEmpty || expand.contains(key) }
         let blobs = query.bool("blobs") ?? false
+        // The answer depends on nothing else: the view is one published state of the commit.
+        let key = ["\(blobs)", "\(info?.isPrivate ?? false)", "\(info?.isGated ?? false)", info?.gated ?? "-"] + expand.sorted()
+        return json(view.answer(key) { repoInfoJSON(repo, commit: commit, view: view, info: info, expand: expand, blobs: blobs) })
+    }
 
+    func repoInfoJSON(_ repo: RepoRef, commit: String, view: CommitView, info: RepoInfo?, expand: Set<String>, blobs: Bool) -> [UInt8] {
+        func wants(_ key: String) -> Bool { expand.isEmpty || expand.contains(key) }
         var w = JSONWriter(capacity: 512)
         w.beginObject()
         w.field("id", repo.id.description)
@@ -74,7 +79,7 @@ extension Handlers {
             w.raw(view.siblingsJSON(blobs: blobs))
         }
         w.endObject()
-        return json(w.bytes)
+        return w.bytes
     }
 
     // MARK: tree

@@ -20,7 +20,7 @@ extension Handlers {
         let (commit, path, entry, view) = try await locate(repo, revision: revision, pathSegments: pathSegments)
 
         // The only file ever opened: `blobs/<hex etag>` of this repo, a regular file of the right size.
-        let blob = state.store.blobPath(repo, etag: entry.etag)
+        let blob = state.index.paths.paths(repo).blob(entry.etag)
         guard HexText.isEtag(entry.etag) else { throw HubHTTPError.entryNotFound(repo, commit: commit, path: path) }
         var held = !(view?.missingPaths.contains(path) ?? false) && Self.isBlob(blob, size: entry.size)
         if !held && state.pull == nil {
@@ -79,7 +79,7 @@ extension Handlers {
                 })
             }
         }
-        return try await fileResponse(status, headers: headers, blob: blob, range: range)
+        return try await fileResponse(status, headers: headers, blob: blob, etag: entry.etag, size: size, range: range)
     }
 
     /// The commit, path and manifest entry a resolve request names, with the commit's view when the
@@ -129,7 +129,8 @@ extension Handlers {
         return st.isRegularFile && st.size == size
     }
 
-    func fileResponse(_ status: HTTPResponse.Status, headers: HTTPFields, blob: String, range: ClosedRange<Int64>?) async throws -> Response {
+    func fileResponse(_ status: HTTPResponse.Status, headers: HTTPFields, blob: String, etag: String, size: Int64,
+                      range: ClosedRange<Int64>?) async throws -> Response {
         if isHead || range == nil {
             // No Content-Length (a huge file's HEAD) must stay absent, not become `0`.
             let empty = headers[.contentLength] != nil ? ResponseBody() : ResponseBody(contentLength: nil) { try await $0.finish(nil) }
@@ -148,6 +149,10 @@ extension Handlers {
                 }
                 try await writer.finish(nil)
             })
+        }
+        if let bytes = await state.smallBlobs.bytes(etag: etag, size: size, path: blob),
+           let slice = bytes.getSlice(at: r.lowerBound, length: r.count) {
+            return Response(status: status, headers: headers, body: .init(byteBuffer: slice))
         }
         let body: ResponseBody
         do {

@@ -61,7 +61,8 @@ struct Handlers {
 
     /// The first reading naming a repo the store holds, else the first that is a valid repo id.
     func choose<R>(_ readings: [R], type: (R) -> RepoType, segments: (R) -> [Substring]) -> (R, RepoRef)? {
-        let parsed = readings.compactMap { r in Route.repoID(segments(r)).map { (r, RepoRef(type: type(r), id: $0)) } }
+        let parsed = readings.compactMap { r in RouteMemo.repoID(segments(r)).map { (r, RepoRef(type: type(r), id: $0)) } }
+        if parsed.count == 1 { return parsed[0] }
         return parsed.first { state.index.repoExists($0.1) } ?? parsed.first
     }
 
@@ -78,6 +79,11 @@ struct Handlers {
     /// revision), listing it upstream when that is configured and the store lacks it.
     func commit(_ repo: RepoRef, revision: String?) async throws -> String {
         guard state.policy.isAllowed(repo) else { throw HubHTTPError.repoNotFound(repo.description) }
+        if let revision, let local = state.index.commit(repo, revision: revision) {
+            // A revision that resolves implies the repo is held: the same checks as below, in one step.
+            try checkVisibility(repo)
+            return local
+        }
         if state.index.repoExists(repo) {
             try checkVisibility(repo)
             let local = revision.map { state.index.commit(repo, revision: $0) } ?? state.index.defaultCommit(repo)

@@ -37,6 +37,7 @@ final class CommitView: Sendable {
     let totalBytes: Int64
     let fileCount: Int
     private let siblingsCache = Locked<[Bool: [UInt8]]>([:])
+    private let answers = Locked<[[String]: [UInt8]]>([:])
 
     init(repo: RepoRef, commit: String, files: [ManifestEntry], treeSource: [ManifestEntry], missingPaths: Set<String>, lastModified: Double) {
         self.repo = repo
@@ -151,6 +152,17 @@ final class CommitView: Sendable {
         w.endArray()
         let bytes = w.bytes
         siblingsCache.withLock { $0[blobs] = bytes }
+        return bytes
+    }
+
+    /// An answer built from this view alone, kept under `key` (at most 64 kinds per view).
+    func answer(_ key: [String], build: () -> [UInt8]) -> [UInt8] {
+        if let hit = answers.withLock({ $0[key] }) { return hit }
+        let bytes = build()
+        answers.withLock { a in
+            if a.count >= 64 { a.removeAll() }
+            a[key] = bytes
+        }
         return bytes
     }
 

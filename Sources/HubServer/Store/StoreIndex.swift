@@ -26,9 +26,11 @@ final class StoreIndex: Sendable {
 
     private let views = Locked<[String: CachedView]>([:])
     private let infos = Locked<[String: (stamp: FileStamp?, info: RepoInfo?)]>([:])
+    let paths: RepoPathTable
 
     init(store: CacheStore, listMissing: Bool = false, fallbackTTL: Double = 30, maxViews: Int = 256) {
         self.store = store
+        self.paths = RepoPathTable(store: store)
         self.listMissing = listMissing
         self.fallbackTTL = fallbackTTL
         self.maxViews = maxViews
@@ -36,13 +38,13 @@ final class StoreIndex: Sendable {
 
     /// A repo counts as held when its folder has a `snapshots/` folder.
     func repoExists(_ repo: RepoRef) -> Bool {
-        PosixFS.stamp(store.repoDirectory(repo) + "/snapshots")?.isDirectory == true
+        PosixFS.stamp(paths.paths(repo).snapshots)?.isDirectory == true
     }
 
     func repoInfo(_ repo: RepoRef) -> RepoInfo? {
-        let path = store.repoInfoPath(repo)
-        let stamp = PosixFS.stamp(path)
-        let key = repo.cacheFolderName
+        let p = paths.paths(repo)
+        let stamp = PosixFS.stamp(p.repoInfo)
+        let key = p.directory
         if let hit = infos.withLock({ $0[key] }), hit.stamp == stamp { return hit.info }
         let info = stamp == nil ? nil : store.loadRepoInfo(repo)
         infos.withLock { $0[key] = (stamp, info) }
@@ -52,21 +54,22 @@ final class StoreIndex: Sendable {
     /// The commit `revision` names in the store, if its snapshot is present: a 40-hex sha directly,
     /// anything else through `refs/<revision>` (validated first, so it stays below `refs/`).
     func commit(_ repo: RepoRef, revision: String) -> String? {
+        let p = paths.paths(repo)
         let sha: String
         if Revision.isCommitSHA(revision) {
             sha = revision
         } else {
             guard (try? Revision.validate(revision)) != nil, revision.utf8.count <= 255,
-                  let s = store.readRef(repo, revision: revision) else { return nil }
+                  let s = RefFile.commit(at: p.ref(revision)) else { return nil }
             sha = s
         }
-        return PosixFS.stamp(store.snapshotDirectory(repo, commit: sha))?.isDirectory == true ? sha : nil
+        return PosixFS.stamp(p.snapshot(sha))?.isDirectory == true ? sha : nil
     }
 
     /// `main`, else the most recently published snapshot: what `GET /api/models/{repo}` describes.
     func defaultCommit(_ repo: RepoRef) -> String? {
         if let c = commit(repo, revision: Revision.defaultBranch) { return c }
-        let dir = store.repoDirectory(repo) + "/snapshots"
+        let dir = paths.paths(repo).snapshots
         var best: (String, Double)?
         for name in PosixFS.names(in: dir) where Revision.isCommitSHA(name) {
             guard let st = PosixFS.stamp(dir + "/" + name), st.isDirectory else { continue }
@@ -85,17 +88,19 @@ final class StoreIndex: Sendable {
 
     /// The view of a commit whose snapshot is present; built off the event loops when not cached.
     func view(_ repo: RepoRef, commit: String) async throws -> CommitView? {
-        let key = repo.cacheFolderName + "/" + commit
-        let snapPath = store.snapshotDirectory(repo, commit: commit)
-        let manifestPath = store.manifestPath(repo, commit: commit)
-        guard let snapStamp = PosixFS.stamp(snapPath), snapStamp.isDirectory else {
+        let p = paths.paths(repo)
+        let key = p.snapshot(commit)
+        guard let snapStamp = PosixFS.stamp(key), snapStamp.isDirectory else {
             views.withLock { _ = $0.removeValue(forKey: key) }
             return nil
         }
-        let manifestStamp = PosixFS.stamp(manifestPath)
+        let manifestStamp = PosixFS.stamp(p.manifest(commit))
+        let hit = views.withLock { $0[key] }
+        if let hit, hit.snapshot == snapStamp, hit.manifest == manifestStamp, manifestStamp != nil {
+            return hit.view
+        }
         let now = Date().timeIntervalSince1970
-        if let hit = views.withLock({ $0[key] }), hit.snapshot == snapStamp, hit.manifest == manifestStamp,
-           manifestStamp != nil || now - hit.builtAt < fallbackTTL {
+        if let hit, hit.snapshot == snapStamp, hit.manifest == manifestStamp, now - hit.builtAt < fallbackTTL {
             return hit.view
         }
         let store = self.store
@@ -116,6 +121,6 @@ final class StoreIndex: Sendable {
     }
 
     func invalidate(_ repo: RepoRef, commit: String) {
-        _ = views.withLock { $0.removeValue(forKey: repo.cacheFolderName + "/" + commit) }
+        _ = views.withLock { $0.removeValue(forKey: paths.paths(repo).snapshot(commit)) }
     }
 }

@@ -1,0 +1,329 @@
+#!/usr/bin/env python3
+"""Load benchmark of `hubmirror serve` for the metadata requests a training job's start-up sends
+(issue #13): revision info, HEAD and GET of a small file, GET of a 1 MiB file, each against `/healthz`
+of the same server and nginx serving the same blob file; then revision info and a resolve while `sync`
+publishes new revisions. Every answer is checked by the wrk script (status, body, `X-Repo-Commit`), and a
+rate is only reported with zero wrong answers counted next to it. Not a test: nothing here asserts.
+
+    scripts/setup.sh --bench && swift build -c release
+    .venv/bin/python scripts/bench_load.py [--duration 10] [--connections 64] [--write-doc]
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402  (same folder: nginx, fake hub)
+
+ROOT = bench.ROOT
+REPO = "acme/tiny-gpt2"
+
+# One wrk script for every run: each request is drawn from REQUESTS (set per run), each answer is
+# checked against what that request must get. Counts are per thread, summed in done().
+LUA = r"""
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+
+local function slurp(p) local f = assert(io.open(p, "rb")); local s = f:read("*a"); f:close(); return s end
+local spec = dofile(os.getenv("BENCH_SPEC"))
+local bodies = {}
+for commit, path in pairs(spec.bodies or {}) do bodies[commit] = slurp(path) end
+local i = 0
+good, bad, old, new = 0, 0, 0, 0
+local current
+
+function request()
+  i = i % #spec.requests + 1
+  current = spec.requests[i]
+  return wrk.format(current.method, current.path)
+end
+
+local function header(headers, name)
+  for k, v in pairs(headers) do if string.lower(k) == name then return v end end
+end
+
+function response(status, headers, body)
+  -- wrk keeps no state per connection: with several kinds of request in flight, an answer is told
+  -- apart by itself (a file answer carries X-Repo-Commit, revision info does not).
+  local kind = current.kind
+  if kind == "info" or kind == "resolve" then kind = header(headers, "x-repo-commit") and "resolve" or "info" end
+  local ok = status == current.status
+  if ok and kind == "exact" then
+    ok = body == current.body or (current.method == "HEAD" and body == "")
+    if ok and current.length then ok = header(headers, "content-length") == current.length end
+  elseif ok and kind == "info" then
+    -- Revision info: the sha is one of the published commits, and the file list is that commit's.
+    local sha = string.match(body, '"sha":"(%x+)"')
+    local c = sha and spec.commits[sha]
+    ok = c ~= nil and (string.find(body, c.marker, 1, true) ~= nil) == c.has_marker
+    if ok then if c.is_new then new = new + 1 else old = old + 1 end end
+  elseif ok and kind == "resolve" then
+    -- A file: its bytes are those of the commit X-Repo-Commit names.
+    local sha = header(headers, "x-repo-commit")
+    ok = sha ~= nil and bodies[sha] ~= nil and body == bodies[sha]
+  end
+  if ok then good = good + 1 else bad = bad + 1 end
+end
+
+function done(summary, latency, requests)
+  local g, b, o, n = 0, 0, 0, 0
+  for _, t in ipairs(threads) do
+    g = g + t:get("good"); b = b + t:get("bad"); o = o + t:get("old"); n = n + t:get("new")
+  end
+  io.write(string.format("RESULT good=%d bad=%d old=%d new=%d p99_us=%d errors=%d\n", g, b, o, n,
+    latency:percentile(99), summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.status + summary.errors.timeout))
+end
+"""
+
+
+def lua_str(s):
+    return '"' + "".join(c if c.isalnum() or c in "/-_.:" else f"\\{ord(c):03d}" for c in s) + '"'
+
+
+def write_spec(path, requests, commits=None, bodies=None):
+    """A Lua table the wrk script loads: the requests to cycle through and what each must get."""
+    out = ["return {", " requests = {"]
+    for r in requests:
+        fields = [f"method = {lua_str(r['method'])}", f"path = {lua_str(r['path'])}", f"status = {r.get('status', 200)}",
+                  f"kind = {lua_str(r['kind'])}"]
+        if "body_file" in r:
+            fields.append(f"body = (function() local f = assert(io.open({lua_str(r['body_file'])}, 'rb')); local s = f:read('*a'); f:close(); return s end)()")
+        if "length" in r:
+            fields.append(f"length = {lua_str(str(r['length']))}")
+        out.append("  { " + ", ".join(fields) + " },")
+    out.append(" },")
+    out.append(" commits = {")
+    for sha, c in (commits or {}).items():
+        out.append(f"  [{lua_str(sha)}] = {{ marker = {lua_str(c['marker'])}, has_marker = {str(c['has_marker']).lower()}, "
+                   f"is_new = {str(c['is_new']).lower()} }},")
+    out.append(" },")
+    out.append(" bodies = {")
+    for sha, p in (bodies or {}).items():
+        out.append(f"  [{lua_str(sha)}] = {lua_str(p)},")
+    out.append(" },")
+    out.append("}")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def cpu_seconds(pid):
+    """User + system CPU of a process and its children alive now (nginx's worker)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            kids = [int(k) for k in f.read().split()]
+    except OSError:
+        kids = []
+    return own + sum(cpu_seconds(k) for k in kids)
+
+
+def wrk(work, name, base, requests, a, pid=None, commits=None, bodies=None):
+    spec = os.path.join(work, f"spec-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.lua")
+    write_spec(spec, requests, commits, bodies)
+    script = os.path.join(work, "check.lua")
+    with open(script, "w") as f:
+        f.write(LUA)
+    cpu0 = cpu_seconds(pid) if pid else None
+    p = subprocess.run(["wrk", "-t2", f"-c{a.connections}", f"-d{a.duration}s", "--latency", "-s", script, base],
+                       env={**os.environ, "BENCH_SPEC": spec}, capture_output=True, text=True)
+    cpu = cpu_seconds(pid) - cpu0 if pid else None
+    if p.returncode != 0:
+        raise SystemExit(f"wrk failed for {name}: {p.stderr}")
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", p.stdout).group(1))
+    m = re.search(r"RESULT good=(\d+) bad=(\d+) old=(\d+) new=(\d+) p99_us=(\d+) errors=(\d+)", p.stdout)
+    good, bad, old, new, p99, errors = (int(x) for x in m.groups())
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", p.stdout)
+    r = {"name": name, "rate": rate, "p99_ms": p99 / 1000, "good": good, "bad": bad, "old": old, "new": new,
+         "errors": errors + (int(non2xx.group(1)) if non2xx else 0), "cpu": cpu}
+    bench.log(f"{name}: {rate:.0f} req/s, p99 {r['p99_ms']:.2f} ms, {good} checked, {bad} wrong, {r['errors']} errors"
+              + (f", server CPU {cpu:.2f} s" if cpu is not None else ""))
+    return r
+
+
+def curl_head(work, name, url, a, pid, count):
+    """wrk cannot send HEAD (it waits for the body that Content-Length announces), so HEAD rows use
+    `curl --parallel` (kept-alive connections, `a.connections` at once) with their own `/healthz` row to
+    compare with. Each answer is checked: status 200 and the header block of the first, checked, answer."""
+    want = len(subprocess.run(["curl", "-sS", "-I", url], capture_output=True).stdout)   # bytes: CRLFs counted
+    cfg = os.path.join(work, "curl-head.txt")
+    with open(cfg, "w") as f:
+        f.write(f'url = "{url}"\noutput = "/dev/null"\n' * count)
+    cpu0 = cpu_seconds(pid)
+    t0 = time.monotonic()
+    p = subprocess.run(["curl", "-s", "--parallel", "--parallel-immediate", "--parallel-max", str(a.connections), "-I",
+                        "-w", "%{http_code} %{size_header} %{time_total}\\n", "--config", cfg], capture_output=True, text=True)
+    dt = time.monotonic() - t0
+    cpu = cpu_seconds(pid) - cpu0
+    rows = [line.split() for line in p.stdout.splitlines() if line.strip()]
+    good = sum(1 for r in rows if r[0] == "200" and int(r[1]) == want)
+    times = sorted(float(r[2]) for r in rows)
+    p99 = times[int(len(times) * 0.99) - 1] * 1000 if times else 0
+    r = {"name": name, "rate": len(rows) / dt, "p99_ms": p99, "good": good, "bad": count - good,
+         "old": 0, "new": 0, "errors": 0 if p.returncode == 0 else 1, "cpu": cpu}
+    bench.log(f"{name}: {r['rate']:.0f} req/s, p99 {p99:.1f} ms, {good} checked, {r['bad']} wrong, server CPU {cpu:.2f} s")
+    return r
+
+
+def make_repo(folder, variant):
+    """A small model repo like the ones training jobs read at start-up; `variant` changes config.json and
+    adds a file, so two variants are two commits whose answers differ."""
+    os.makedirs(folder, exist_ok=True)
+    config = {"architectures": ["GPT2LMHeadModel"], "n_embd": 32, "n_layer": 2, "n_head": 2, "vocab_size": 1000,
+              "variant": variant, "padding": "x" * 600}
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    with open(os.path.join(folder, "tokenizer_config.json"), "w") as f:
+        json.dump({"model_max_length": 1024, "tokenizer_class": "GPT2Tokenizer"}, f)
+    with open(os.path.join(folder, "model.safetensors.index.json"), "w") as f:
+        json.dump({"metadata": {"total_size": 1 << 20}, "weight_map": {f"h.{i}.w": "weights.bin" for i in range(40)}}, f)
+    with open(os.path.join(folder, "weights.bin"), "wb") as f:
+        f.write(bytes((i * 31 + 7) % 251 for i in range(1 << 20)))
+    if variant > 0:
+        with open(os.path.join(folder, f"added-{variant}.txt"), "w") as f:
+            f.write(f"added in variant {variant}\n")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--bindir", default=os.path.join(ROOT, ".build", "release"))
+    ap.add_argument("--work", default=os.path.join(ROOT, "bench-out", "load"))
+    ap.add_argument("--write-doc", action="store_true")
+    a = ap.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: scripts/setup.sh --bench")
+    hubmirror = os.path.join(a.bindir, "hubmirror")
+    shutil.rmtree(a.work, ignore_errors=True)
+    os.makedirs(a.work)
+    data = [os.path.join(a.work, f"data-{v}") for v in (0, 1)]
+    for v, d in enumerate(data):
+        make_repo(d, v)
+    hubs = [bench.start_fakehub(a.bindir, d, REPO, "http://127.0.0.1:9") for d in data]
+    store = os.path.join(a.work, "store")
+    procs = [h for h, _ in hubs]
+    try:
+        def sync(endpoint):
+            subprocess.run([hubmirror, "sync", REPO, "--endpoint", endpoint, "--cache-dir", store, "--no-fsync"],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        sync(hubs[1][1])   # the second commit's snapshot is in the store already; main then moves back
+        sync(hubs[0][1])
+        repo_dir = os.path.join(store, "models--" + REPO.replace("/", "--"))
+        old_sha = open(os.path.join(repo_dir, "refs", "main")).read().strip()
+        new_sha = [s for s in os.listdir(os.path.join(repo_dir, "snapshots")) if s != old_sha][0]
+        snap = os.path.join(repo_dir, "snapshots", old_sha)
+        etag = {n: os.path.basename(os.readlink(os.path.join(snap, n))) for n in ("config.json", "weights.bin")}
+        config_path = os.path.join(data[0], "config.json")
+        weights_path = os.path.join(data[0], "weights.bin")
+
+        serve = subprocess.Popen([hubmirror, "serve", "--cache-dir", store, "--port", "0"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        procs.append(serve)
+        mirror = serve.stdout.readline().strip()[len("listening on "):]
+        nginx, nport = bench.start_nginx(a.work, os.path.join(repo_dir))
+        procs.append(nginx)
+        ngx = f"http://127.0.0.1:{nport}"
+
+        info_new_marker = '"rfilename":"added-1.txt"'
+        commits = {old_sha: {"marker": info_new_marker, "has_marker": False, "is_new": False},
+                   new_sha: {"marker": info_new_marker, "has_marker": True, "is_new": True}}
+        healthz = [{"method": "GET", "path": "/healthz", "kind": "exact", "body_file": write_tmp(a.work, "ok", b"ok")}]
+        runs = [
+            ("GET /healthz", mirror, healthz, serve.pid),
+            ("GET revision info", mirror, [{"method": "GET", "path": f"/api/models/{REPO}/revision/main", "kind": "info"}], serve.pid, commits),
+            ("GET config.json", mirror, [{"method": "GET", "path": f"/{REPO}/resolve/main/config.json", "kind": "exact",
+                                          "body_file": config_path}], serve.pid),
+            ("GET weights.bin (1 MiB)", mirror, [{"method": "GET", "path": f"/{REPO}/resolve/main/weights.bin", "kind": "exact",
+                                                  "body_file": weights_path}], serve.pid),
+            ("nginx GET config.json", ngx, [{"method": "GET", "path": f"/blobs/{etag['config.json']}", "kind": "exact",
+                                             "body_file": config_path}], nginx.pid),
+            ("nginx GET weights.bin (1 MiB)", ngx, [{"method": "GET", "path": f"/blobs/{etag['weights.bin']}", "kind": "exact",
+                                                     "body_file": weights_path}], nginx.pid),
+        ]
+        results = [wrk(a.work, r[0], r[1], r[2], a, r[3], commits=r[4] if len(r) > 4 else None) for r in runs]
+        n = a.duration * 4000
+        heads = [curl_head(a.work, "HEAD /healthz (curl)", f"{mirror}/healthz", a, serve.pid, n),
+                 curl_head(a.work, "HEAD config.json (curl)", f"{mirror}/{REPO}/resolve/main/config.json", a, serve.pid, n)]
+
+        # Under load while sync moves main between the two commits, as often as it can.
+        bodies = {old_sha: config_path, new_sha: os.path.join(data[1], "config.json")}
+        mixed = [{"method": "GET", "path": f"/api/models/{REPO}/revision/main", "kind": "info"},
+                 {"method": "GET", "path": f"/{REPO}/resolve/main/config.json", "kind": "resolve"}]
+        publisher = subprocess.Popen([sys.executable, __file__, "--publish-loop", hubmirror, store, hubs[1][1], hubs[0][1],
+                                      str(a.duration)], stdout=subprocess.PIPE, text=True)
+        under_sync = wrk(a.work, "revision info + GET config.json while sync publishes", mirror, mixed, a, serve.pid,
+                         commits=commits, bodies=bodies)
+        publications = int(publisher.communicate()[0].strip() or 0)
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait()
+    report(results, heads, under_sync, publications, a)
+
+
+def write_tmp(work, name, content):
+    p = os.path.join(work, name)
+    with open(p, "wb") as f:
+        f.write(content)
+    return p
+
+
+def publish_loop(hubmirror, store, endpoint_new, endpoint_old, seconds):
+    """Syncs main back and forth between two commits for `seconds`; prints how many syncs published."""
+    deadline = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < deadline:
+        for e in (endpoint_new, endpoint_old):
+            subprocess.run([hubmirror, "sync", REPO, "--endpoint", e, "--cache-dir", store, "--no-fsync"],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            n += 1
+    print(n)
+
+
+def report(results, heads, under_sync, publications, a):
+    health = results[0]["rate"]
+    nginx = {"config.json": results[4]["rate"], "weights.bin": results[5]["rate"]}
+    lines = [f"`wrk -t2 -c{a.connections} -d{a.duration}s` on 127.0.0.1, {os.cpu_count()} cores, release build, one run; "
+             "every answer checked (status, bytes, `Content-Length` of HEAD).", "",
+             "| request | req/s | ratio to `/healthz` | ratio to nginx | p99 (ms) | server CPU s | wrong answers | errors |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        to_nginx = ""
+        if not r["name"].startswith("nginx") and "GET" in r["name"]:
+            for k, v in nginx.items():
+                if k in r["name"]:
+                    to_nginx = f"{r['rate'] / v:.2f}"
+        lines.append(f"| {r['name']} | {r['rate']:.0f} | {r['rate'] / health:.2f} | {to_nginx} | {r['p99_ms']:.1f} | "
+                     f"{r['cpu']:.1f} | {r['bad']} | {r['errors']} |")
+    for r in heads:
+        lines.append(f"| {r['name']} | {r['rate']:.0f} | {r['rate'] / heads[0]['rate']:.2f} (to curl's) |  | {r['p99_ms']:.0f} | "
+                     f"{r['cpu']:.1f} | {r['bad']} | {r['errors']} |")
+    u = under_sync
+    lines += ["", f"While `hubmirror sync` moved `main` between two commits {publications} times (revision info and "
+              f"GET config.json alternating): {u['rate']:.0f} req/s, p99 {u['p99_ms']:.1f} ms, {u['good']} answers checked, "
+              f"{u['old']} revision infos of the old commit and {u['new']} of the new one, {u['bad']} stale or mixed, "
+              f"{u['errors']} errors."]
+    table = "\n".join(lines)
+    print(table)
+    if a.write_doc:
+        doc = os.path.join(ROOT, "Docs", "performance.md")
+        text = open(doc).read()
+        start, end = "<!-- load:start -->", "<!-- load:end -->"
+        i, j = text.index(start) + len(start), text.index(end)
+        open(doc, "w").write(text[:i] + "\n" + table + "\n" + text[j:])
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--publish-loop":
+        publish_loop(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], float(sys.argv[6]))
+    else:
+        main()
