@@ -104,13 +104,16 @@ actor PullThroughCoordinator {
     /// Starts (or joins) the fetch of one file's content; clients of any path with that content share it.
     func fetch(repo: RepoRef, commit: String, entry: ManifestEntry, metrics: ServerMetrics) -> (task: Task<Void, any Error>, progress: PullProgress) {
         let key = "\(repo.type.rawValue)/\(repo.id)#\(entry.etag)"
-        if let running = fetches[key] { return running }
-        let progress = PullProgress()
+        // The cool-down first: a fetch that just failed is recorded there before it leaves `fetches`,
+        // and a client must not join it then (it would get a 200 and a cut body).
         if let error = failed.failure(key, at: .now) {
+            let progress = PullProgress()
             progress.finish(error)
             metrics.pullThrough(kind: "file", result: "cooldown")
             return (Task { throw error }, progress)
         }
+        if let running = fetches[key] { return running }
+        let progress = PullProgress()
         let fetcher = self.fetcher
         let logger = self.logger
         let t = Task<Void, any Error> {

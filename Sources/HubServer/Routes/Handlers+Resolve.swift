@@ -70,6 +70,12 @@ extension Handlers {
             } catch {
                 throw Self.upstreamError(error, repo: repo, revision: commit, path: path)
             }
+            if !held, range != nil, state.config.pullThroughVerifyWait > .zero,
+               case .failed(let error)? = await Self.firstBytes(of: progress, waitingAtMost: Self.firstByteWait).outcome {
+                // It failed before sending a byte (a 404 upstream on a loaded machine): answer its error, not a cut 200.
+                // (A zero verify wait asks for streaming at once, so then nothing is waited for.)
+                throw Self.upstreamError(error, repo: repo, revision: commit, path: path)
+            }
             if !held, let range {
                 let cuts = state.cutStreams
                 let stream = PullStream(progress: progress, blob: blob, range: range, size: size, label: "\(repo):\(path)",
@@ -161,5 +167,19 @@ extension Handlers {
             throw HubHTTPError.notFound("blob vanished while serving")
         }
         return Response(status: status, headers: headers, body: body)
+    }
+
+    /// How long a pulled file's first byte is waited for after the verify wait, before answering 200.
+    static let firstByteWait: Duration = .seconds(2)
+
+    /// The fetch's state once it has written its first byte or ended, or after `limit`.
+    static func firstBytes(of progress: PullProgress, waitingAtMost limit: Duration) async -> PullProgress.State {
+        let waiting = Task<PullProgress.State, any Error> {
+            var s = progress.state
+            while s.prefix == 0 && s.outcome == nil && !Task.isCancelled { s = await progress.next(after: s.version) }
+            return s
+        }
+        let s = (try? await value(of: waiting, waitingAtMost: limit)) ?? nil
+        return s ?? progress.state
     }
 }
