@@ -44,21 +44,23 @@ let package = Package(
         .target(name: "HubStore", dependencies: ["CFileShims", "HubCore", "HubDigest"], swiftSettings: strict),
         // Chunk planner, resume journal, hashing pipeline, the multi-handle transfer engine.
         .target(name: "HubTransfer", dependencies: ["HubCore", "HubDigest", "HubHTTP", "HubStore", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        // Peer mode: the peer protocol's wire format, a peer as a content source, its API client.
+        .target(name: "HubPeer", dependencies: ["HubCore", "HubHTTP", "HubStore", "HubTransfer"], swiftSettings: strict),
         // Orchestration: API -> manifest -> diff -> transfer -> publish.
-        .target(name: "HubSync", dependencies: ["HubCore", "HubAPI", "HubHTTP", "HubStore", "HubTransfer", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "HubSync", dependencies: ["HubCore", "HubAPI", "HubHTTP", "HubPeer", "HubStore", "HubTransfer", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         // `verify` (and later `gc`): checks and repairs of the store.
         .target(name: "HubMaintenance", dependencies: [
             "HubCore", "HubDigest", "HubStore", "HubAPI", "HubHTTP", "HubTransfer", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         // `mirror --config`: cron runs over a configured list of repos.
         .target(name: "HubOperations", dependencies: [
-            "HubCore", "HubHTTP", "HubStore", "HubSync", "HubTransfer", "HubMaintenance",
+            "HubCore", "HubHTTP", "HubPeer", "HubStore", "HubSync", "HubTransfer", "HubMaintenance",
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         // `hubmirror serve`: the Hub API over the store (Hummingbird 2).
         .target(name: "HubServer", dependencies: [
-            "HubCore", "HubStore", "HubSync", "HubDigest", "HubAPI", "HubHTTP", "HubTransfer",
+            "HubCore", "HubStore", "HubSync", "HubDigest", "HubAPI", "HubHTTP", "HubPeer", "HubTransfer",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -78,7 +80,7 @@ let package = Package(
         ], swiftSettings: strict),
 
         .executableTarget(name: "hubmirror", dependencies: [
-            "HubCore", "HubAPI", "HubStore", "HubTransfer", "HubSync", "HubServer", "HubMaintenance", "HubOperations",
+            "HubCore", "HubAPI", "HubPeer", "HubStore", "HubTransfer", "HubSync", "HubServer", "HubMaintenance", "HubOperations",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
@@ -92,6 +94,10 @@ let package = Package(
         .testTarget(name: "HubTransferTests", dependencies: ["HubCore", "HubTransfer", "HubHTTP", "HubDigest"]),
         .testTarget(name: "IntegrationTests", dependencies: ["HubCore", "HubDigest", "HubFakeHub", "HubStore", "HubSync", "HubAPI", "HubTransfer", "HubHTTP", "HubMaintenance", "HubOperations", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FakeHubTests", dependencies: ["HubFakeHub", "HubCore", "HubDigest"]),
+        .testTarget(name: "PeerTests", dependencies: [
+            "HubCore", "HubDigest", "HubFakeHub", "HubHTTP", "HubPeer", "HubServer", "HubStore", "HubSync", "HubTransfer",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "ServerTests", dependencies: ["HubCore", "HubStore", "HubServer", "HubFakeHub", "HubDigest", "HubHTTP"]),
     ]
 )

@@ -2,7 +2,8 @@
 # The main job end to end, offline: builds hubmirror, starts the bundled example hub
 # (hubmirror-fakehub --demo, on 127.0.0.1), syncs a model at a tag, shows the diff to main, syncs main,
 # shows that a second run moves nothing, lets the official huggingface_hub client read the mirror
-# offline, serves it to `hf download`, and has an empty mirror fill itself through `serve --upstream`.
+# offline, serves it to `hf download`, lets a second mirror fill itself from the first (peer mode), and
+# has an empty mirror fill itself through `serve --upstream`.
 # Everything lands in ./demo-out (removed at the start of each run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,6 +62,10 @@ start serve "$BIN/hubmirror" serve --cache-dir "$CACHE" --port 0
 MIRROR=$URL
 HF_ENDPOINT="$MIRROR" HF_HUB_DISABLE_TELEMETRY=1 HF_HUB_CACHE="$OUT/client-cache" HF_HUB_DISABLE_PROGRESS_BARS=1 .venv/bin/hf download acme/tiny-model --local-dir "$OUT/from-mirror" >/dev/null 2>&1
 (cd "$OUT/from-mirror" && find . -path ./.cache -prune -o -type f -print | sort | sed 's/^/  /')
+
+say "peer mode: a second mirror takes every byte from the first (--peer), checking each against the hub's digests"
+run "$BIN/hubmirror" sync acme/tiny-model --endpoint "$ENDPOINT" --cache-dir "$OUT/peer-cache" --peer "$MIRROR"
+curl -s "$MIRROR/api/mirror/v1/catalog" | .venv/bin/python -c 'import json,sys; c=json.load(sys.stdin); print("  the first mirror'"'"'s peer catalog:", ", ".join(r["type"]+"s/"+r["id"]+" "+str(sorted(r["branches"])) for r in c["repos"]))'
 
 say "hubmirror serve --upstream: an empty mirror fills itself on demand, file by file, verified"
 mkdir -p "$OUT/pull-store"

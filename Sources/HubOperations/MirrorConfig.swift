@@ -13,11 +13,16 @@ public struct MirrorConfig: Sendable, Equatable {
         public var filter: PathFilter
         /// Line of the table's header in the file.
         public var line: Int
+        /// Peers for this repo, instead of the global `peers` (nil: the global ones).
+        public var peers: [String]? = nil
     }
 
     public var cacheDir: String?
     public var endpoint: String?
     public var tokenFile: String?
+    /// Other mirrors to take bytes from before the endpoint (`--peer`), and the file of their token.
+    public var peers: [String] = []
+    public var peerTokenFile: String?
     /// Run lock and run reports (default: `hubmirror/` beside the cache folder).
     public var stateDir: String?
     public var connections: Int?
@@ -40,9 +45,9 @@ public struct MirrorConfig: Sendable, Equatable {
     public func location(of key: String) -> String { "\(file):\(keyLines[key] ?? 1)" }
 
     static let topKeys: Set<String> = ["cache_dir", "endpoint", "token_file", "state_dir", "connections", "jobs", "chunk_size",
-                                       "max_rate", "stall_timeout", "fsync", "retention", "repo"]
+                                       "max_rate", "stall_timeout", "fsync", "retention", "repo", "peers", "peer_token_file"]
     static let retentionKeys: Set<String> = ["keep_unreferenced", "grace"]
-    static let repoKeys: Set<String> = ["id", "type", "revisions", "include", "exclude"]
+    static let repoKeys: Set<String> = ["id", "type", "revisions", "include", "exclude", "peers"]
 
     public static func load(file: String) throws -> MirrorConfig {
         guard let data = FileManager.default.contents(atPath: file) else {
@@ -125,6 +130,19 @@ public struct MirrorConfig: Sendable, Equatable {
             c.endpoint = url
         }
         c.tokenFile = try path(table, "token_file", "")
+        func peerURLs(_ t: TOMLTable, _ section: String) throws -> [String]? {
+            guard let list = try strings(t, "peers", section) else { return nil }
+            return try list.map { p in
+                var url = p
+                while url.hasSuffix("/") { url.removeLast() }
+                guard url.hasPrefix("http://") || url.hasPrefix("https://"), URLComponents(string: url)?.host?.isEmpty == false else {
+                    throw fail(section, "peers", "'peers' must list http(s) URLs, not '\(p)'")
+                }
+                return url
+            }
+        }
+        c.peers = try peerURLs(table, "") ?? []
+        c.peerTokenFile = try path(table, "peer_token_file", "")
         c.stateDir = try path(table, "state_dir", "")
         c.connections = try int(table, "connections", "", min: 1, max: 256)
         c.jobs = try int(table, "jobs", "", min: 1, max: 256)
@@ -167,7 +185,7 @@ public struct MirrorConfig: Sendable, Equatable {
             guard seen.insert(repo.description).inserted else { throw fail(section, "id", "\(repo) is listed twice") }
             c.repos.append(Repo(repo: repo, revisions: revisions,
                                 filter: PathFilter(include: try strings(t, "include", section) ?? [], exclude: try strings(t, "exclude", section) ?? []),
-                                line: lines.header(section) ?? 1))
+                                line: lines.header(section) ?? 1, peers: try peerURLs(t, section)))
         }
         return c
     }

@@ -3,6 +3,7 @@ import HubCore
 import HubHTTP
 public import HubMaintenance
 import HubStore
+import HubPeer
 public import HubSync
 public import HubTransfer
 public import Logging
@@ -45,6 +46,8 @@ public struct MirrorRunner: Sendable {
     public let endpoint: String
     public let token: String?
     public let transfer: TransferOptions
+    /// The token for the config's peers (from `peer_token_file`), never the endpoint's.
+    public var peerToken: String? = nil
     let logger: Logger
 
     /// - Parameters: `cacheDir`, `endpoint`, `token`: already resolved (config, then environment).
@@ -80,8 +83,9 @@ public struct MirrorRunner: Sendable {
                     report.entries.append(entry)
                     continue
                 }
-                let request = SyncRequest(repo: r.repo, revision: rev, filter: r.filter, endpoint: endpoint, token: token,
+                var request = SyncRequest(repo: r.repo, revision: rev, filter: r.filter, endpoint: endpoint, token: token,
                                           location: .cache(cacheDir), transfer: transfer)
+                request.peers = (r.peers ?? config.peers).map { PeerEndpoint(url: $0, token: peerToken) }
                 do {
                     let (result, _) = try Syncer(request: request, logger: logger).sync(onEvent: onEvent)
                     entry.status = "ok"

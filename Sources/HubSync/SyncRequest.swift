@@ -1,5 +1,6 @@
 public import HubCore
 public import HubHTTP
+public import HubPeer
 public import HubStore
 public import HubTransfer
 
@@ -22,6 +23,9 @@ public struct SyncRequest: Sendable {
     public var transfer: TransferOptions
     /// `--local-dir` only: overwrite files changed there since they were written (else the sync refuses).
     public var force = false
+    /// Mirrors to take bytes from before the endpoint (`--peer`): refs and manifests still come from
+    /// the endpoint, and every byte is checked against its digest.
+    public var peers: [PeerEndpoint] = []
 
     public init(repo: RepoRef, revision: String = Revision.defaultBranch, filter: PathFilter = PathFilter(), endpoint: String,
                 token: String? = nil, location: StoreLocation, transfer: TransferOptions = TransferOptions()) {

@@ -103,7 +103,8 @@ public final class Syncer: Sendable {
                 // A file that changed upstream is not a failure yet: on the first round the repo is
                 // listed again, so its event waits until it is known which it is.
                 let held = replanned ? nil : HeldChangeEvents(onEvent)
-                let fetch = FetchRequest.hub(repo: repo, commit: full.commit, entries: fetches, endpoint: request.endpoint, token: request.token)
+                var fetch = FetchRequest.hub(repo: repo, commit: full.commit, entries: fetches, endpoint: request.endpoint, token: request.token)
+                if !request.peers.isEmpty { fetch.sourcesByEtag = PeerSources.plan(fetches, request: request, commit: full.commit, logger: logger) }
                 let report = ContentFetcher(options: request.transfer, logger: logger).fetch(fetch, into: target, onEvent: held?.handle ?? onEvent)
                 result.bytesReceived += report.bytesReceived
                 result.record(report)

@@ -75,7 +75,13 @@ struct MirrorCommand: ParsableCommand {
                 if failed > 0 { throw ExitCode(failed == total ? HubError.Kind.failed.exitCode : HubError.Kind.partial.exitCode) }
                 return
             }
-            let runner = MirrorRunner(config: cfg, configPath: path, cacheDir: cacheDir, endpoint: endpoint, token: token, transfer: transfer)
+            var runner = MirrorRunner(config: cfg, configPath: path, cacheDir: cacheDir, endpoint: endpoint, token: token, transfer: transfer)
+            runner.peerToken = try cfg.peerTokenFile.map { file -> String in
+                guard let d = FileManager.default.contents(atPath: HFEnvironment.absolute(file)) else {
+                    throw HubError(.config, "\(cfg.location(of: "peer_token_file")): cannot read peer_token_file \(file)")
+                }
+                return String(decoding: d, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
             let json = self.json
             let report = try runner.run(onEntry: { e in
                 guard !json else { return }

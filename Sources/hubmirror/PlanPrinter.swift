@@ -58,10 +58,10 @@ enum PlanPrinter {
         return JSON.string(doc)
     }
 
-    /// Where the bytes came from, when more than one source sent any, and every source that failed.
+    /// Where the bytes came from, when a peer or more than one source sent any, and every source that failed.
     static func provenance(_ r: SyncResult) -> [String] {
         var lines: [String] = []
-        if let by = r.bytesBySource, by.count > 1 {
+        if let by = r.bytesBySource, by.count > 1 || by.keys.contains(where: { !$0.hasPrefix("upstream") }) {
             lines.append("bytes by source: " + by.sorted { $0.key < $1.key }.map { "\($0.key) \(ByteSize.format($0.value))" }.joined(separator: ", "))
         }
         for s in r.strikes ?? [] { lines.append("struck \(s.source) for \(s.label): \(s.reason)") }

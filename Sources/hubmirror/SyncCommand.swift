@@ -19,6 +19,7 @@ struct SyncCommand: ParsableCommand {
     @OptionGroup var selection: RepoSelection
     @OptionGroup var store: StoreOptions
     @OptionGroup var transfer: TransferFlags
+    @OptionGroup(title: "Peers") var peers: PeerOptions
 
     @Flag(name: .long, help: "Print the plan and change nothing.")
     var dryRun = false
@@ -55,6 +56,7 @@ struct SyncCommand: ParsableCommand {
                                   token: HFEnvironment.token(explicit: store.token), location: try store.location(), transfer: opts)
         if force, case .cache = request.location { throw HubError(.usage, "--force applies only with --local-dir (a cache is never edited by hand)") }
         request.force = force
+        request.peers = try peers.endpoints()
         StopFlag.shared.install()
         let syncer = Syncer(request: request, logger: Logger(label: "hubmirror.sync"))
         if dryRun {

@@ -363,6 +363,28 @@ import Testing
         #expect(again?.source == 1, "the chunk goes to the other peer")
     }
 
+    static func fallbackHub() -> HubEndpointSource {
+        HubEndpointSource(endpoint: endpoint, repo: repo, commit: commit, credentials: Credentials(token: "t", endpoint: endpoint), isFallback: true)
+    }
+
+    @Test func aFallbackSourceTakesNoRangeWhileAPeerIsUsableEvenIfThePeerIsBusy() throws {
+        let m = Self.machine(sources: [Peer(id: "peer-a"), Self.fallbackHub()])
+        let r = try #require(m.nextRequest(now: 0) { _ in true })
+        #expect(r.source == 0)
+        #expect(m.nextRequest(now: 0) { $0 == 1 } == nil, "the peer has no free connection; upstream is not asked")
+    }
+
+    @Test func bytesThatFailTheFileDigestStrikeTheirPeerAndTheFileComesFromTheFallback() throws {
+        let m = Self.machine(sources: [Peer(id: "peer-a"), Self.fallbackHub()])
+        while let r = m.nextRequest(now: 0, canUse: { _ in true }) { _ = Self.deliver(m, r) }
+        let a = m.fileHashed(sha256: String(repeating: "e", count: 64), gitBlobID: nil)
+        #expect(a.first == .corrupted(source: "peer-a.test", attempt: 1))
+        #expect(a.contains { if case .strike(0, let why) = $0 { return why.contains("SHA-256") } else { return false } })
+        #expect(a.contains(.restart))
+        let next = try #require(m.nextRequest(now: 0) { _ in true })
+        #expect(next.source == 1 && next.url == Self.resolveURL, "the upstream, once the peer is struck")
+    }
+
     @Test func aChunkRefetchedAfterTheWholeFileWasWrittenIsHashedAgain() throws {
         let m = Self.machine(sources: [Peer(id: "peer-a"), Peer(id: "peer-b")])
         var hashed: [Action] = []

@@ -36,6 +36,8 @@ struct Handlers {
             return try await api(type, readings)
         case .resolve(let readings):
             return try await resolve(readings)
+        case .peer(let segments):
+            return try await peer(segments)
         }
     }
 

@@ -15,6 +15,8 @@ enum Route: Equatable, Sendable {
     case api(RepoType, [APIReading])
     /// `/{prefix}{repo}/resolve/{rev}/{path}` with its possible readings.
     case resolve([ResolveReading])
+    /// `/api/mirror/v1/...`: the peer protocol, with the raw segments after `v1`.
+    case peer([Substring])
     case notFound
 
     struct APIReading: Equatable, Sendable {
@@ -48,6 +50,8 @@ enum Route: Equatable, Sendable {
         if segs == ["metrics"] { return .metrics }
         if segs.first == "api" {
             if segs.count == 2 && segs[1] == "agent-harnesses" { return .agentHarnesses }
+            // "mirror" is no repo type, so this prefix never shadows a Hub route.
+            if segs.count >= 4 && segs[1] == "mirror" && segs[2] == "v1" { return .peer(Array(segs[3...])) }
             guard segs.count >= 3, let type = apiType(segs[1]) else { return .notFound }
             let readings = apiReadings(Array(segs[2...]))
             return readings.isEmpty ? .notFound : .api(type, readings)
@@ -128,6 +132,7 @@ enum Route: Equatable, Sendable {
         case .metrics: return "metrics"
         case .agentHarnesses: return "agent_harnesses"
         case .resolve: return "resolve"
+        case .peer: return "peer"
         case .notFound: return "not_found"
         case .api(_, let readings):
             switch readings.first?.endpoint ?? .info {

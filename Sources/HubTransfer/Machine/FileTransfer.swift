@@ -189,7 +189,10 @@ public struct FileTransfer: Sendable {
 
     /// The first usable source; one that sent a range wrong only when no other is usable.
     func chooseSource(avoiding avoid: Set<Int>, canUse: (Int) -> Bool) -> Int? {
-        let open = config.sources.indices.filter { s in
+        // A fallback source takes ranges only once every other source is struck for this file.
+        let usable = config.sources.indices.filter { !struck.contains($0) }
+        let primaries = usable.filter { !config.sources[$0].isFallback }
+        let open = (primaries.isEmpty ? usable : primaries).filter { s in
             // Until a source's final URL is known (redirects), one request to it at a time.
             !struck.contains(s) && canUse(s) && !(resolved[s] == nil && flights.values.contains { $0.source == s })
         }
@@ -347,9 +350,17 @@ public struct FileTransfer: Sendable {
         }
         corruptions += 1
         let names = sourceNames(who)
-        let head: [Action] = [.corrupted(source: names, attempt: corruptions)]
+        var head: [Action] = [.corrupted(source: names, attempt: corruptions)]
         guard corruptions <= config.corruptionRetries else {
             return head + fail(HubError(.verification, "\(label): corrupted on transfer from \(names): digest mismatch \(corruptions) times; nothing was published", retryable: false))
+        }
+        // With another source left, the ones that sent these bytes are not asked for this file again.
+        let blamed = Set(who.compactMap { $0 })
+        if config.sources.indices.contains(where: { !struck.contains($0) && !blamed.contains($0) }) {
+            for s in blamed.sorted() {
+                struck.insert(s)
+                head.append(.strike(source: s, reason: "\(label): its bytes did not match the file's \(config.entry.isLFS ? "SHA-256" : "git blob id")"))
+            }
         }
         return head + restart()
     }

@@ -19,4 +19,11 @@ public protocol ContentSource: Sendable {
     func isOwnOrigin(_ url: String) -> Bool
     /// The error an answer of `status` (>= 400) from the source's own origin stands for.
     func error(status: Int, headers: HTTPHeaders, url: String, label: String) -> HubError
+    /// A fallback is asked only while no other source of the file is usable (the upstream behind
+    /// peers: it must not take ranges just because the peers' connections are busy).
+    var isFallback: Bool { get }
+}
+
+extension ContentSource {
+    public var isFallback: Bool { false }
 }

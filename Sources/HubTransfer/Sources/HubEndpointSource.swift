@@ -10,9 +10,12 @@ public struct HubEndpointSource: ContentSource {
     public let commit: String
     public let credentials: Credentials
     public let maxConnections: Int
+    /// Behind peers: asked only for what no peer can serve.
+    public let isFallback: Bool
     private let origin: Origin?
 
-    public init(endpoint: String, repo: RepoRef, commit: String, credentials: Credentials, maxConnections: Int = .max) {
+    public init(endpoint: String, repo: RepoRef, commit: String, credentials: Credentials, maxConnections: Int = .max, isFallback: Bool = false) {
+        self.isFallback = isFallback
         self.endpoint = endpoint
         self.repo = repo
         self.commit = commit

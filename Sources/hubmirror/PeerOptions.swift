@@ -1,0 +1,20 @@
+import ArgumentParser
+import HubCore
+import HubPeer
+
+/// `--peer URL` (repeatable) and `--peer-token`: other hubmirror mirrors to take bytes from.
+struct PeerOptions: ParsableArguments {
+    @Option(name: .customLong("peer"), help: ArgumentHelp(
+        "Another hubmirror mirror (`hubmirror serve`) to take bytes from before the endpoint (repeatable). Refs and manifests still come from the endpoint; every byte is checked.",
+        valueName: "url"))
+    var urls: [String] = []
+
+    @Option(name: .customLong("peer-token"), help: ArgumentHelp(
+        "Token for the peers (the endpoint's token is never sent to a peer). Never logged.", valueName: "token"))
+    var token: String?
+
+    func endpoints() throws -> [PeerEndpoint] {
+        if token != nil && urls.isEmpty { throw HubError(.usage, "--peer-token needs at least one --peer") }
+        return try urls.map { PeerEndpoint(url: try HFEnvironment.endpointURL($0, option: "--peer"), token: token) }
+    }
+}
