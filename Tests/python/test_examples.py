@@ -35,3 +35,11 @@ def test_mirror_run_example_reports_partial_then_success():
     assert "first run: exit 51" in out, out
     assert 'report: "status":"ok" "status":"ok" "status":"ok" "status":"failed"' in out, out
     assert "second run: exit 0" in out and out.count("up to date (1 API request(s))") == 3, out
+
+
+def test_peers_example_fills_b_from_a_and_catches_bit_rot():
+    out = run_example("peers.sh")
+    b, c = out.split("mirror C")[0], out.split("mirror C")[1]
+    assert "bytes by source: peer " in b and "upstream" not in b.split("bytes by source:")[1].splitlines()[0], out
+    assert "struck peer " in c and "model.safetensors" in c and "did not match" in c, out
+    assert "mirror b:" in out and "mirror c:" in out and out.count("0 problem(s)") == 2, out
