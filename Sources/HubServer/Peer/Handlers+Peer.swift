@@ -96,20 +96,8 @@ extension Handlers {
             .acceptRanges: "bytes",
             .contentType: "application/octet-stream",
         ]
-        let status: HTTPResponse.Status
-        let range: ClosedRange<Int64>?
-        switch ByteRangeRequest.parse(request.headers[.range], size: size) {
-        case .unsatisfiable:
-            headers[.contentRange] = "bytes */\(size)"
-            headers[.contentLength] = "0"
+        guard let (status, range) = Self.apply(ByteRangeRequest.parse(request.headers[.range], size: size), size: size, to: &headers) else {
             return Response(status: .rangeNotSatisfiable, headers: headers, body: .init())
-        case .partial(let r):
-            headers[.contentRange] = "bytes \(r.lowerBound)-\(r.upperBound)/\(size)"
-            headers[.contentLength] = String(r.upperBound - r.lowerBound + 1)
-            (status, range) = (.partialContent, r)
-        case .whole:
-            headers[.contentLength] = String(size)
-            (status, range) = (.ok, size > 0 ? 0...(size - 1) : nil)
         }
         return try await fileResponse(status, headers: headers, blob: path, etag: digest, size: size, range: range)
     }

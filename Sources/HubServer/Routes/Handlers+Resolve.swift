@@ -38,25 +38,13 @@ extension Handlers {
         let hideSize = isHead && size > Self.clientSizeCap
         if !hideSize { headers[.xLinkedSize] = String(size) }
 
-        let status: HTTPResponse.Status
-        let range: ClosedRange<Int64>?
         var rangeRequest = ByteRangeRequest.parse(request.headers[.range], size: size)
         if case .partial = rangeRequest, state.cutStreams.wasCut(repo, etag: entry.etag) {
             // A resumed download could keep bad bytes from a cut stream: make the client start over.
             rangeRequest = .whole
         }
-        switch rangeRequest {
-        case .unsatisfiable:
-            headers[.contentRange] = "bytes */\(size)"
-            headers[.contentLength] = "0"
+        guard let (status, range) = Self.apply(rangeRequest, size: size, to: &headers, sizeShown: !hideSize) else {
             return Response(status: .rangeNotSatisfiable, headers: headers, body: .init())
-        case .partial(let r):
-            headers[.contentRange] = "bytes \(r.lowerBound)-\(r.upperBound)/\(size)"
-            headers[.contentLength] = String(r.upperBound - r.lowerBound + 1)
-            (status, range) = (.partialContent, r)
-        case .whole:
-            if !hideSize { headers[.contentLength] = String(size) }
-            (status, range) = (.ok, size > 0 ? 0...(size - 1) : nil)
         }
         if !held && !isHead, let pull = state.pull {
             // Not in the store yet: fetch it (or join the fetch under way). A HEAD is answered from
@@ -181,5 +169,25 @@ extension Handlers {
         }
         let s = (try? await value(of: waiting, waitingAtMost: limit)) ?? nil
         return s ?? progress.state
+    }
+
+    /// Sets `Content-Range` and `Content-Length` for a range request against a body of `size` and
+    /// returns the status and the bytes to send (nil range: an empty body); nil for a 416.
+    static func apply(_ rangeRequest: ByteRangeRequest, size: Int64, to headers: inout HTTPFields, sizeShown: Bool = true)
+        -> (status: HTTPResponse.Status, range: ClosedRange<Int64>?)?
+    {
+        switch rangeRequest {
+        case .unsatisfiable:
+            headers[.contentRange] = "bytes */\(size)"
+            headers[.contentLength] = "0"
+            return nil
+        case .partial(let r):
+            headers[.contentRange] = "bytes \(r.lowerBound)-\(r.upperBound)/\(size)"
+            headers[.contentLength] = String(r.upperBound - r.lowerBound + 1)
+            return (.partialContent, r)
+        case .whole:
+            if sizeShown { headers[.contentLength] = String(size) }
+            return (.ok, size > 0 ? 0...(size - 1) : nil)
+        }
     }
 }

@@ -22,11 +22,6 @@ final class EngineShared {
         return ok
     }
 
-    func received(_ count: Int, from source: String) {
-        bytesReceived += Int64(count)
-        bytesBySource[source, default: 0] += Int64(count)
-    }
-
     /// Resumes paused requests once the bucket has refilled.
     func unpauseIfAllowed() {
         guard var l = limiter, !paused.isEmpty else { return }

@@ -20,6 +20,8 @@ final class RequestRun: StreamingDelegate {
     /// Received bytes not yet written: curl hands over 16 KiB at a time, the disk wants large writes.
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 512 << 10, alignment: 4096)
     var buffered = 0
+    /// Bytes received but not yet added to the per-source count (done off the per-callback path).
+    var unattributed: Int64 = 0
     /// Writing failed (the request was aborted for it).
     var writeError: HubError?
     /// The body ran past the range asked for.
@@ -58,7 +60,8 @@ final class RequestRun: StreamingDelegate {
             cursor += Int64(n)
             if buffered == buffer.count, !flush() { return .abort }
         }
-        shared.received(bytes.count, from: file.sourceIDs[source])
+        shared.bytesReceived += Int64(bytes.count)
+        unattributed += Int64(bytes.count)
         return .accepted
     }
 
@@ -77,5 +80,12 @@ final class RequestRun: StreamingDelegate {
         fileCursor += Int64(buffered)
         buffered = 0
         return true
+    }
+
+    /// Adds the bytes received since the last call to the count of this request's source.
+    func attribute() {
+        guard unattributed > 0 else { return }
+        shared.bytesBySource[file.sourceIDs[source], default: 0] += unattributed
+        unattributed = 0
     }
 }

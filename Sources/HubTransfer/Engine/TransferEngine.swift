@@ -88,6 +88,7 @@ public final class TransferEngine: @unchecked Sendable {
         }
         loop()
         // Whatever is left unfinished keeps its partial data and journal for the next run.
+        for f in files { for r in f.requests.values { r.attribute() } }
         for f in files where f.isActive {
             stop(f)
             if let fatal { report.failures.append((f.job.label, fatal)) } else if report.interrupted {
@@ -173,6 +174,7 @@ public final class TransferEngine: @unchecked Sendable {
 
     /// Takes a request out of the run (its slot and its source's are free again).
     func release(_ r: RequestRun) {
+        r.attribute()
         r.file.requests.removeValue(forKey: r.id)
         shared.paused.removeAll { $0 === r }
         inFlightBySource[r.file.sourceIDs[r.source], default: 1] -= 1
