@@ -49,7 +49,7 @@ import Testing
 
     /// Resolves the file's link: resolve URL -> 302 -> CDN, first chunk delivered.
     static func resolvedMachine() -> (Driver, FileTransfer.Request) {
-        var m = machine()
+        let m = machine()
         let r0 = m.nextRequest(now: 0) { _ in true }!
         #expect(m.headersReceived(r0.id, status: 302, headers: headers([("Location", cdnURL)])) == nil)
         #expect(m.requestFinished(r0.id, .redirected(to: cdnURL), now: 0).isEmpty)
