@@ -7,6 +7,13 @@ public struct RevisionInfo: Sendable, Equatable {
     public var isPrivate: Bool
     /// `nil`/`"false"` when not gated, else `"auto"` or `"manual"`.
     public var gated: String?
+
+    public init(id: String, sha: String, isPrivate: Bool, gated: String?) {
+        self.id = id
+        self.sha = sha
+        self.isPrivate = isPrivate
+        self.gated = gated
+    }
 }
 
 /// One entry of a tree listing (protocol §3.2).

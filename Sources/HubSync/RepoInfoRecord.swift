@@ -10,10 +10,11 @@ public enum RepoInfoRecord {
     /// Saves `info` for `repo`. Tag names are asked upstream (one `refs` request) only when `revision`
     /// could be a tag and is a ref name new to the store, or when they were never asked, so an
     /// unchanged re-sync stays one request. An endpoint without a refs route counts as "no tags".
+    /// `knownTags` (from a peer authority's catalog) are taken as they are, with no request.
     public static func save(_ info: RevisionInfo, repo: RepoRef, revision: String, newRef: Bool,
-                            store: CacheStore, endpoint: String, api: HubAPIClient) throws {
-        var tags = store.loadRepoInfo(repo)?.tags
-        if RefKind.mayBeTag(revision) && (newRef || tags == nil) {
+                            store: CacheStore, endpoint: String, api: HubAPIClient, knownTags: [String]? = nil) throws {
+        var tags = knownTags ?? store.loadRepoInfo(repo)?.tags
+        if knownTags == nil && RefKind.mayBeTag(revision) && (newRef || tags == nil) {
             tags = (try? api.tagNames(repo)) ?? tags ?? []
         }
         try store.saveRepoInfo(RepoInfo(repo: repo, isPrivate: info.isPrivate, gated: info.gated,

@@ -26,6 +26,9 @@ public struct SyncRequest: Sendable {
     /// Mirrors to take bytes from before the endpoint (`--peer`): refs and manifests still come from
     /// the endpoint, and every byte is checked against its digest.
     public var peers: [PeerEndpoint] = []
+    /// A peer that is the source of refs and manifests (`--authority`), for a mirror with no upstream
+    /// access: then nothing is asked of `endpoint`, and bytes come from the peers (the authority first).
+    public var authority: PeerEndpoint?
 
     public init(repo: RepoRef, revision: String = Revision.defaultBranch, filter: PathFilter = PathFilter(), endpoint: String,
                 token: String? = nil, location: StoreLocation, transfer: TransferOptions = TransferOptions()) {

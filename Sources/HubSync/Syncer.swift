@@ -5,6 +5,7 @@ import Glibc
 public import HubAPI
 public import HubCore
 import HubHTTP
+import HubPeer
 import HubStore
 public import HubTransfer
 public import Logging
@@ -15,6 +16,8 @@ public final class Syncer: Sendable {
     public let request: SyncRequest
     public let api: HubAPIClient
     let logger: Logger
+    /// Tag names from the authority's catalog (with `--authority`), for repo-info.json.
+    let authorityTagNames = Locked<[String]?>(nil)
 
     public init(request: SyncRequest, logger: Logger = Logger(label: "hubmirror.sync")) {
         self.request = request
@@ -30,6 +33,11 @@ public final class Syncer: Sendable {
         if !fresh && Revision.isCommitSHA(revision) && target.savedManifest(commit: revision) != nil {
             return (revision, nil)
         }
+        if let authority = request.authority {
+            let (commit, entry) = try AuthorityCatalog.resolve(repo, revision: revision, at: authority)
+            authorityTagNames.withLock { $0 = entry.tags.keys.sorted() }
+            return (commit, RevisionInfo(id: repo.id.description, sha: commit, isPrivate: entry.private, gated: entry.gated ? "manual" : nil))
+        }
         let info = try api.revisionInfo(repo, revision: revision)
         return (info.sha, info)
     }
@@ -37,6 +45,7 @@ public final class Syncer: Sendable {
     /// The full manifest of a commit: saved by an earlier sync (commits never change), else listed.
     func manifest(_ target: any SyncTarget, commit: String, fresh: Bool) throws -> Manifest {
         if !fresh, let m = target.savedManifest(commit: commit) { return m }
+        if let authority = request.authority { return try AuthorityCatalog.manifest(repo, commit: commit, at: authority) }
         return try api.manifest(repo, commit: commit)
     }
 
@@ -104,7 +113,9 @@ public final class Syncer: Sendable {
                 // listed again, so its event waits until it is known which it is.
                 let held = replanned ? nil : HeldChangeEvents(onEvent)
                 var fetch = FetchRequest.hub(repo: repo, commit: full.commit, entries: fetches, endpoint: request.endpoint, token: request.token)
-                if !request.peers.isEmpty { fetch.sourcesByEtag = PeerSources.plan(fetches, request: request, commit: full.commit, logger: logger) }
+                if !request.peers.isEmpty || request.authority != nil {
+                    fetch.sourcesByEtag = PeerSources.plan(fetches, request: request, commit: full.commit, logger: logger)
+                }
                 let report = ContentFetcher(options: request.transfer, logger: logger).fetch(fetch, into: target, onEvent: held?.handle ?? onEvent)
                 result.bytesReceived += report.bytesReceived
                 result.record(report)
@@ -152,7 +163,8 @@ public final class Syncer: Sendable {
             try target.publish(plan: plan, target: wanted, full: full, revision: request.revision)
             if case .cache(let root) = request.location, let info {
                 try? RepoInfoRecord.save(info, repo: repo, revision: request.revision, newRef: newRefName,
-                                         store: CacheStore(root: root), endpoint: request.endpoint, api: api)
+                                         store: CacheStore(root: root), endpoint: request.authority?.url ?? request.endpoint, api: api,
+                                         knownTags: request.authority == nil ? nil : authorityTagNames.withLock { $0 } ?? [])
             }
         } catch {
             newFolder?.abandon()

@@ -13,8 +13,17 @@ struct PeerOptions: ParsableArguments {
         "Token for the peers (the endpoint's token is never sent to a peer). Never logged.", valueName: "token"))
     var token: String?
 
+    @Option(name: .customLong("authority"), help: ArgumentHelp(
+        "A peer that is the source of refs and manifests, for a mirror with no upstream access: then nothing is asked of the endpoint, and bytes come from the peers, this one first.",
+        valueName: "url"))
+    var authority: String?
+
     func endpoints() throws -> [PeerEndpoint] {
-        if token != nil && urls.isEmpty { throw HubError(.usage, "--peer-token needs at least one --peer") }
+        if token != nil && urls.isEmpty && authority == nil { throw HubError(.usage, "--peer-token needs at least one --peer or --authority") }
         return try urls.map { PeerEndpoint(url: try HFEnvironment.endpointURL($0, option: "--peer"), token: token) }
+    }
+
+    func authorityEndpoint() throws -> PeerEndpoint? {
+        try authority.map { PeerEndpoint(url: try HFEnvironment.endpointURL($0, option: "--authority"), token: token) }
     }
 }

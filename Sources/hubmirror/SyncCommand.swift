@@ -57,6 +57,7 @@ struct SyncCommand: ParsableCommand {
         if force, case .cache = request.location { throw HubError(.usage, "--force applies only with --local-dir (a cache is never edited by hand)") }
         request.force = force
         request.peers = try peers.endpoints()
+        request.authority = try peers.authorityEndpoint()
         StopFlag.shared.install()
         let syncer = Syncer(request: request, logger: Logger(label: "hubmirror.sync"))
         if dryRun {

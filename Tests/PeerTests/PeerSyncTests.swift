@@ -119,3 +119,38 @@ import Testing
         }
     }
 }
+
+/// A chain A → B → C where C has no upstream access: B is C's authority for refs and manifests.
+@Suite struct AuthorityTests {
+    @Test func aMirrorWithoutUpstreamAccessFillsFromItsAuthority() async throws {
+        try await FakeHub.withHub { hub in
+            let tmp = TempDir()
+            let commit = try PeerSyncTests.populate(hub)
+            try hub.tag(PeerSyncTests.repo, "v1", commit)
+            let a = Mirror(cache: tmp.path + "/a"), b = Mirror(cache: tmp.path + "/b")
+            _ = try await sync(PeerSyncTests.repo, hub: hub, into: a.cache)
+            try await a.serving { aURL in
+                _ = try await sync(PeerSyncTests.repo, hub: hub, into: b.cache, peers: [aURL])
+                try await b.serving { bURL in
+                    hub.clearLog()
+                    // C's endpoint is a port nothing listens on: it must not be asked anything.
+                    var request = SyncRequest(repo: PeerSyncTests.repo, endpoint: "http://127.0.0.1:1", location: .cache(tmp.path + "/c"), transfer: testTransfer())
+                    request.authority = PeerEndpoint(url: bURL)
+                    let r = try await syncRequest(request)
+                    #expect(r.commit == commit)
+                    #expect(r.bytesBySource?.keys.sorted() == ["peer \(Origin(url: bURL)!)"], "\(r.bytesBySource ?? [:])")
+                    #expect(hub.requests.isEmpty, "the hub was asked nothing: \(hub.requests.map(\.path))")
+                    // A revision the authority does not have is RevisionNotFound, from the authority.
+                    request.revision = "no-such-branch"
+                    let e = await #expect(throws: HubError.self) { _ = try await syncRequest(request) }
+                    #expect(e?.kind == .revisionNotFound && e?.message.contains(bURL) == true)
+                }
+            }
+            let store = CacheStore(root: tmp.path + "/c")
+            #expect(store.readRef(PeerSyncTests.repo, revision: "main") == commit)
+            for (path, f) in hub.files(PeerSyncTests.repo, "main") {
+                #expect(sha256(ofFile: store.snapshotDirectory(PeerSyncTests.repo, commit: commit) + "/" + path) == f.sha256, "\(path)")
+            }
+        }
+    }
+}

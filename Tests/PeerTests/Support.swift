@@ -63,6 +63,17 @@ func testTransfer() -> TransferOptions {
     return o
 }
 
+/// Runs a sync request on its own thread.
+func syncRequest(_ r: SyncRequest) async throws -> SyncResult {
+    try await withCheckedThrowingContinuation { (c: CheckedContinuation<SyncResult, any Error>) in
+        let t = Thread {
+            do { c.resume(returning: try Syncer(request: r).sync().0) } catch { c.resume(throwing: error) }
+        }
+        t.stackSize = 4 << 20
+        t.start()
+    }
+}
+
 /// A sync of `repo` into `cache` from `hub`, with peers, on its own thread.
 func sync(_ repo: RepoRef, hub: FakeHub, into cache: String, peers: [String] = [], peerToken: String? = nil, token: String? = nil) async throws -> SyncResult {
     var request = SyncRequest(repo: repo, endpoint: hub.endpoint, token: token, location: .cache(cache), transfer: testTransfer())
