@@ -410,6 +410,21 @@ import Testing
         #expect(e.kind == .verification && e.message.contains("chunk SHA-256"))
     }
 
+    @Test func aLocalFailureCancelsJournalsAndFails() throws {
+        let (m, first) = Self.resolvedMachine()
+        let r = try #require(m.nextRequest(now: 0) { _ in true })
+        let e = HubError(.readOnly, "cannot write")
+        #expect(m.localFailure(e) == [.cancel(r.id), .journal(IntervalSet([first.range])), .fail(e)])
+        #expect(m.phase == .failed && m.localFailure(e).isEmpty, "fails once")
+    }
+
+    @Test func aSourceUnusableForTheRunIsNotAskedAgain() throws {
+        let m = Self.machine(sources: [Peer(id: "peer-a"), Peer(id: "peer-b")])
+        m.sourceUnusable(0)
+        let r = try #require(m.nextRequest(now: 0) { _ in true })
+        #expect(r.source == 1 && m.struck == [0])
+    }
+
     @Test func sourcedRangesRememberWhoWroteWhat() {
         var w = SourcedRanges(leftover: IntervalSet([ByteRange(0, 10)]))
         w.insert(ByteRange(10, 20), source: 1)
@@ -447,4 +462,6 @@ final class Driver {
     func chunkFailed(_ r: ByteRange) -> [FileTransfer.Action] { m.chunkFailed(r) }
     func tick(now: Double) -> [FileTransfer.Action] { m.tick(now: now) }
     func stop() -> [FileTransfer.Action] { m.stop() }
+    func localFailure(_ e: HubError) -> [FileTransfer.Action] { m.localFailure(e) }
+    func sourceUnusable(_ s: Int) { m.sourceUnusable(s) }
 }
