@@ -109,7 +109,9 @@ import Testing
     @Test func stallAfterHangsUntilTheClientGivesUp() async throws {
         try await withTinyHub(cdn: false) { hub, _ in
             hub.addFault(.init(match: .file("model.bin"), action: .stallAfter(bytes: 100)))
-            let r = try await curl("--speed-time", "1", "--speed-limit", "1", "\(hub.endpoint)/acme/tiny/resolve/main/model.bin")
+            // Three seconds, not one: on a loaded 2-core machine the first 100 bytes can take over a second,
+            // and curl would then give up before they arrive.
+            let r = try await curl("--speed-time", "3", "--speed-limit", "1", "\(hub.endpoint)/acme/tiny/resolve/main/model.bin")
             #expect(r.exitCode == 28, "curl: \(r.stderr)")  // CURLE_OPERATION_TIMEDOUT
             #expect(r.body == (try bigContent.bytes(in: 0..<100)))
             let logged = try await hub.waitForRequests(phase: .completed) { $0.filePath == "model.bin" }
