@@ -23,12 +23,6 @@ public struct ChunkDigests: Codable, Hashable, Sendable {
         Int((size + chunkSize - 1) / chunkSize)
     }
 
-    /// The byte range of chunk `index` of a content of `size`.
-    public func range(_ index: Int, size: Int64) -> ByteRange {
-        let start = Int64(index) * chunkSize
-        return ByteRange(start, min(start + chunkSize, size))
-    }
-
     /// True when the list has the right number of well-formed digests for a content of `size`.
     public func fits(size: Int64) -> Bool {
         chunkSize > 0 && sha256.count == Self.count(size: size, chunkSize: chunkSize) && sha256.allSatisfy { HexDigits.isLowercase($0, count: 64) }

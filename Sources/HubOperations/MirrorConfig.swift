@@ -121,23 +121,21 @@ public struct MirrorConfig: Sendable, Equatable {
 
         try check(table, allowed: topKeys, section: "", name: "the top level")
         c.cacheDir = try path(table, "cache_dir", "")
-        if let e = try string(table, "endpoint", "") {
-            var url = e
+        /// `text` without trailing slashes if it is an http(s) URL with a host, else nil.
+        func httpURL(_ text: String) -> String? {
+            var url = text
             while url.hasSuffix("/") { url.removeLast() }
-            guard url.hasPrefix("http://") || url.hasPrefix("https://"), URLComponents(string: url)?.host?.isEmpty == false else {
-                throw fail("", "endpoint", "'endpoint' must be an http(s) URL, not '\(e)'")
-            }
+            guard url.hasPrefix("http://") || url.hasPrefix("https://"), URLComponents(string: url)?.host?.isEmpty == false else { return nil }
+            return url
+        }
+        if let e = try string(table, "endpoint", "") {
+            guard let url = httpURL(e) else { throw fail("", "endpoint", "'endpoint' must be an http(s) URL, not '\(e)'") }
             c.endpoint = url
         }
         c.tokenFile = try path(table, "token_file", "")
         func peerURLs(_ t: TOMLTable, _ section: String) throws -> [String]? {
-            guard let list = try strings(t, "peers", section) else { return nil }
-            return try list.map { p in
-                var url = p
-                while url.hasSuffix("/") { url.removeLast() }
-                guard url.hasPrefix("http://") || url.hasPrefix("https://"), URLComponents(string: url)?.host?.isEmpty == false else {
-                    throw fail(section, "peers", "'peers' must list http(s) URLs, not '\(p)'")
-                }
+            try strings(t, "peers", section)?.map { p in
+                guard let url = httpURL(p) else { throw fail(section, "peers", "'peers' must list http(s) URLs, not '\(p)'") }
                 return url
             }
         }

@@ -9,7 +9,7 @@ public struct PeerClient: Sendable {
     let http: HTTPClient
 
     public init(base: String, token: String?) {
-        self.base = base.hasSuffix("/") ? String(base.dropLast()) : base
+        self.base = PeerProtocol.base(base)
         http = HTTPClient(credentials: Credentials(token: token, endpoint: self.base), maxBody: 256 << 20)
     }
 

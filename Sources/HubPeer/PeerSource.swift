@@ -12,7 +12,7 @@ public struct PeerSource: ContentSource {
     private let origin: Origin?
 
     public init(base: String, token: String?, maxConnections: Int = 4) {
-        self.base = base.hasSuffix("/") ? String(base.dropLast()) : base
+        self.base = PeerProtocol.base(base)
         credentials = Credentials(token: token, endpoint: self.base)
         self.maxConnections = maxConnections
         origin = Origin(url: self.base)

@@ -5,6 +5,13 @@ public enum PeerProtocol {
     public static let version = 1
     /// The path prefix every peer route starts with.
     public static let prefix = "/api/mirror/v1"
+
+    /// A peer's base URL as the routes are appended to it: without trailing slashes.
+    public static func base(_ url: String) -> String {
+        var b = url
+        while b.hasSuffix("/") { b.removeLast() }
+        return b
+    }
 }
 
 /// `GET /api/mirror/v1/catalog`: the repos a caller may see, with their refs.

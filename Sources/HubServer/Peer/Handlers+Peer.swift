@@ -33,13 +33,13 @@ extension Handlers {
     }
 
     /// Repos of the store the caller may see.
-    func visibleRepos() -> [RepoRef] {
-        let auth = request.headers[.authorization]
-        return state.store.repos().filter { repo in
-            guard state.index.repoExists(repo) else { return false }
-            if case .granted = state.policy.decide(repo, info: state.index.repoInfo(repo), authorization: auth) { return true }
-            return false
-        }
+    func visibleRepos() -> [RepoRef] { state.store.repos().filter(isVisible) }
+
+    /// True when the store holds `repo` and the caller may see it.
+    func isVisible(_ repo: RepoRef) -> Bool {
+        guard state.index.repoExists(repo) else { return false }
+        if case .granted = state.policy.decide(repo, info: state.index.repoInfo(repo), authorization: request.headers[.authorization]) { return true }
+        return false
     }
 
     func catalog() -> PeerCatalog {
@@ -62,10 +62,10 @@ extension Handlers {
         return PeerCatalog(repos: repos)
     }
 
-    /// The path and size of a verified blob with this digest in a repo the caller may see.
-    func heldBlob(_ digest: String) -> (path: String, size: Int64)? {
+    /// The path and size of a verified blob with this digest in one of `repos` (those the caller may see).
+    func heldBlob(_ digest: String, in repos: [RepoRef]) -> (path: String, size: Int64)? {
         guard HexDigits.isContentHash(digest) else { return nil }
-        for repo in visibleRepos() {
+        for repo in repos {
             let path = state.store.blobPath(repo, etag: digest)
             if let size = FS.fileSize(path), Self.isBlob(path, size: size) { return (path, size) }
         }
@@ -83,14 +83,15 @@ extension Handlers {
             throw HubHTTPError(status: .badRequest, code: nil, message: "have: the body is not {\"blobs\": [digest, ...]}")
         }
         var held: [String: PeerHaveAnswer.Held] = [:]
+        let repos = visibleRepos()
         for digest in Set(asked.blobs) {
-            if let b = heldBlob(digest) { held[digest] = .init(whole: true, size: b.size) }
+            if let b = heldBlob(digest, in: repos) { held[digest] = .init(whole: true, size: b.size) }
         }
         return try json(JSON.encode(PeerHaveAnswer(blobs: held)))
     }
 
     func blob(_ digest: String) async throws -> Response {
-        guard let (path, size) = heldBlob(digest) else { throw HubHTTPError.notFound("blob \(digest) is not held here") }
+        guard let (path, size) = heldBlob(digest, in: visibleRepos()) else { throw HubHTTPError.notFound("blob \(digest) is not held here") }
         var headers: HTTPFields = [
             .eTag: "\"\(digest)\"",
             .acceptRanges: "bytes",
@@ -109,7 +110,7 @@ extension Handlers {
             throw HubHTTPError.notFound("manifests/{type}/{repo}/{40-hex commit}")
         }
         let repo = RepoRef(type: type, id: id)
-        guard visibleRepos().contains(repo) else { throw HubHTTPError.repoNotFound(repo.description) }
+        guard isVisible(repo) else { throw HubHTTPError.repoNotFound(repo.description) }
         guard let m = state.store.loadManifest(repo, commit: commit) else {
             throw HubHTTPError.notFound("no manifest of \(repo)@\(commit) here")
         }

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 import HubCore
-public import HubHTTP
+import HubHTTP
 public import HubStore
 public import Logging
 
@@ -15,9 +15,6 @@ public final class TransferEngine: @unchecked Sendable {
     let options: TransferOptions
     let logger: Logger
     let onEvent: @Sendable (TransferEvent) -> Void
-    /// For jobs that name no sources: the endpoint and its token.
-    let credentials: Credentials
-    let endpoint: String
 
     // Engine-thread state.
     var driver: MultiDriver!
@@ -37,11 +34,8 @@ public final class TransferEngine: @unchecked Sendable {
     let inboxLock = NSLock()
     var inbox: [(FileRun, HashOutcome)] = []
 
-    public init(options: TransferOptions, credentials: Credentials = Credentials(token: nil, endpoint: ""), endpoint: String = "",
-                logger: Logger, onEvent: @escaping @Sendable (TransferEvent) -> Void = { _ in }) {
+    public init(options: TransferOptions, logger: Logger, onEvent: @escaping @Sendable (TransferEvent) -> Void = { _ in }) {
         self.options = options
-        self.credentials = credentials
-        self.endpoint = endpoint
         self.logger = logger
         self.onEvent = onEvent
     }
@@ -60,8 +54,7 @@ public final class TransferEngine: @unchecked Sendable {
         shared = EngineShared(maxRate: options.maxRate, now: Self.now())
         for job in jobs {
             if fatal != nil { report.failures.append((job.label, fatal!)); continue }
-            let sources = job.sources.isEmpty
-                ? [PinnedURLSource(url: job.url, endpoint: endpoint, credentials: credentials)] : job.sources
+            let sources = job.sources
             let staged: any StagedContent
             do {
                 staged = try sink.stage(job.entry)

@@ -38,24 +38,14 @@ public struct TransferOptions: Sendable {
 /// One content to fetch: its manifest entry and where its bytes may come from.
 public struct FileJob: Sendable {
     public var entry: ManifestEntry
-    /// In order of preference; empty: the engine's endpoint at `url`.
+    /// In order of preference.
     public var sources: [any ContentSource]
-    /// The resolve URL on the endpoint, for a job without sources.
-    public var url: String
     /// Names the file in messages, e.g. `acme/tiny:model.bin`.
     public var label: String
 
     public init(entry: ManifestEntry, sources: [any ContentSource], label: String) {
         self.entry = entry
         self.sources = sources
-        self.url = ""
-        self.label = label
-    }
-
-    public init(entry: ManifestEntry, url: String, label: String) {
-        self.entry = entry
-        self.sources = []
-        self.url = url
         self.label = label
     }
 }
