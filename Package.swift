@@ -48,6 +48,8 @@ let package = Package(
         .target(name: "HubPeer", dependencies: ["HubCore", "HubHTTP", "HubStore", "HubTransfer"], swiftSettings: strict),
         // Orchestration: API -> manifest -> diff -> transfer -> publish.
         .target(name: "HubSync", dependencies: ["HubCore", "HubAPI", "HubHTTP", "HubPeer", "HubStore", "HubTransfer", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        // Air-gapped bundles: the format (manifest, volume index, tar), export, verified resumable import.
+        .target(name: "HubBundle", dependencies: ["HubCore", "HubDigest", "HubStore"], swiftSettings: strict),
         // `verify` (and later `gc`): checks and repairs of the store.
         .target(name: "HubMaintenance", dependencies: [
             "HubCore", "HubDigest", "HubStore", "HubAPI", "HubHTTP", "HubTransfer", .product(name: "Logging", package: "swift-log"),
@@ -81,6 +83,7 @@ let package = Package(
 
         .executableTarget(name: "hubmirror", dependencies: [
             "HubCore", "HubAPI", "HubPeer", "HubStore", "HubTransfer", "HubSync", "HubServer", "HubMaintenance", "HubOperations",
+            "HubBundle", "HubDigest",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
@@ -98,6 +101,7 @@ let package = Package(
             "HubCore", "HubDigest", "HubFakeHub", "HubHTTP", "HubPeer", "HubServer", "HubStore", "HubSync", "HubTransfer",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "HubBundleTests", dependencies: ["HubBundle", "HubCore", "HubDigest", "HubFakeHub", "HubStore"]),
         .testTarget(name: "ServerTests", dependencies: ["HubCore", "HubStore", "HubServer", "HubFakeHub", "HubDigest", "HubHTTP"]),
     ]
 )

@@ -29,6 +29,10 @@ public struct HubError: Error, Sendable, CustomStringConvertible, Equatable {
         case damaged               // verify found corrupt, missing or misplaced content in the store
         case failed                // every repository of a multi-repo run failed
         case interrupted           // SIGINT / SIGTERM
+        case bundleFormat          // a bundle is not a readable bundle: not tar, truncated, bad manifest or version
+        case bundleEntry           // a bundle entry is unsafe or unexpected: `..`, absolute, link, device, duplicate, unknown
+        case bundleSignature       // a bundle is unsigned, or signed by no trusted key
+        case bundleIncomplete      // volumes missing, or blobs absent from both bundle and store
     }
 
     public let kind: Kind
@@ -227,6 +231,10 @@ extension HubError.Kind {
         case .damaged: return 33
         case .failed: return 52
         case .interrupted: return 130
+        case .bundleFormat: return 60
+        case .bundleEntry: return 61
+        case .bundleSignature: return 62
+        case .bundleIncomplete: return 63
         }
     }
 }
