@@ -78,6 +78,12 @@ echo "  the mirror now holds (only what was asked for):"
 (cd "$OUT/pull-store/models--acme--tiny-model/snapshots" && find . -mindepth 2 | sort | sed 's/^/    /')
 grep 'pull-through fetch verified' "$OUT/pull.log" | sed -E 's/.*(file=[^ ]+).*/  serve log: pulled, verified and linked \1/' || true
 
+say "air-gapped bundle: the mirror exported to one tar (GNU tar lists it), imported into an empty store with every blob verified"
+run "$BIN/hubmirror" export --cache-dir "$CACHE" --out "$OUT/bundle.tar"
+tar -tf "$OUT/bundle.tar" | sed -n '1,3s/^/  /p'
+run "$BIN/hubmirror" import "$OUT/bundle.tar" --cache-dir "$OUT/far-cache"
+run "$BIN/hubmirror" verify --cache-dir "$OUT/far-cache"
+
 say "hubmirror mirror: the cron job over a config file (everything already here: one request per revision)"
 cat >"$OUT/mirror.toml" <<TOML
 cache_dir = "$CACHE"

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what hubmirror needs to build and test on a fresh Debian machine (idempotent):
-# libcurl and OpenSSL headers, curl, and a Python venv (.venv) with the official huggingface_hub
+# libcurl and OpenSSL headers, curl, bsdtar (bundle interop tests), and a Python venv (.venv) with the official huggingface_hub
 # client and olah for the interoperability tests. Pass --bench for the benchmark peers too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(libcurl4-openssl-dev libssl-dev curl python3-venv pkg-config)
+pkgs=(libcurl4-openssl-dev libssl-dev curl python3-venv pkg-config libarchive-tools)
 if [ "${1:-}" = "--bench" ]; then pkgs+=(nginx-light aria2 time wrk); fi
 
 missing=()

@@ -43,3 +43,13 @@ def test_peers_example_fills_b_from_a_and_catches_bit_rot():
     assert "bytes by source: peer " in b and "upstream" not in b.split("bytes by source:")[1].splitlines()[0], out
     assert "struck peer " in c and "model.safetensors" in c and "did not match" in c, out
     assert "mirror b:" in out and "mirror c:" in out and out.count("0 problem(s)") == 2, out
+
+
+def test_bundle_example_moves_a_signed_incremental_bundle():
+    out = run_example("bundle.sh")
+    assert "hubmirror-bundle/manifest.json" in out.split("tar lists a volume:")[1].splitlines()[1], out
+    assert ".part-0002" in out and "full.002: volume 2 of" in out and "signature verified" in out, out
+    assert "a bundle signed by another key: exit 62" in out, out
+    assert "left out as the far side holds them" in out, out
+    assert out.count("imported bundle") == 2 and "0 problem(s)" in out.split("mirror b:")[1], out
+    assert "main=" in out and "v1.0=" in out, out
