@@ -16,10 +16,10 @@ public struct PeerClient: Sendable {
     var name: String { "peer \(Origin(url: base)?.description ?? base)" }
 
     /// Which of `digests` the peer holds. An unreachable peer or a bad answer throws.
-    public func have(_ digests: [String]) throws -> PeerHaveAnswer {
+    public func have(_ digests: [String], timeout: Double = 30) throws -> PeerHaveAnswer {
         let body = try JSON.encode(PeerHaveRequest(blobs: digests))
         let resp = try http.send(HTTPRequest(method: "POST", url: base + PeerProtocol.prefix + "/have",
-                                             headers: [("Content-Type", "application/json")], body: body, timeout: 30))
+                                             headers: [("Content-Type", "application/json")], body: body, timeout: timeout))
         return try decode(PeerHaveAnswer.self, resp, what: "have")
     }
 

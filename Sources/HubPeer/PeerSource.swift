@@ -10,13 +10,25 @@ public struct PeerSource: ContentSource {
     public let credentials: Credentials
     public let maxConnections: Int
     private let origin: Origin?
+    /// What the peer holds, kept current while a fetch runs (nil: it holds every content asked of it).
+    private let watch: (PeerWatch, Int)?
 
-    public init(base: String, token: String?, maxConnections: Int = 4) {
+    /// - Parameter watch: the watch that queries this peer, and the peer's index in it.
+    public init(base: String, token: String?, maxConnections: Int = 4, watch: (PeerWatch, Int)? = nil) {
         self.base = PeerProtocol.base(base)
         credentials = Credentials(token: token, endpoint: self.base)
         self.maxConnections = maxConnections
         origin = Origin(url: self.base)
+        self.watch = watch
     }
+
+    public func availability(of entry: ManifestEntry) -> SourceAvailability {
+        guard let (w, i) = watch else { return .whole }
+        return w.availability(peer: i, digest: entry.etag)
+    }
+
+    /// Mirrors of a fleet know each other by base URL.
+    public var fleetMember: String? { base }
 
     public var id: String { "peer \(origin?.description ?? base)" }
 

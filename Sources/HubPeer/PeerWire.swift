@@ -66,11 +66,22 @@ public struct PeerHaveAnswer: Codable, Sendable, Equatable {
         public var size: Int64
         /// The peer's SHA-256 per chunk of the blob, when it has computed them.
         public var chunks: ChunkDigests?
+        /// For a blob the peer is still downloading (`whole` false): the byte ranges `[start, end)` it
+        /// has written so far and serves with `Range`. Provisional: checked by the receiver like any bytes.
+        public var ranges: [[Int64]]?
 
-        public init(whole: Bool, size: Int64, chunks: ChunkDigests? = nil) {
+        public init(whole: Bool, size: Int64, chunks: ChunkDigests? = nil, ranges: IntervalSet? = nil) {
             self.whole = whole
             self.size = size
             self.chunks = chunks
+            self.ranges = ranges?.ranges.map { [$0.start, $0.end] }
+        }
+
+        /// The ranges of an in-progress blob, well-formed ones only (an untrusted answer).
+        public var heldRanges: IntervalSet {
+            var set = IntervalSet()
+            for r in ranges ?? [] where r.count == 2 && 0 <= r[0] && r[0] < r[1] && r[1] <= size { set.insert(ByteRange(r[0], r[1])) }
+            return set
         }
     }
 

@@ -29,6 +29,11 @@ public struct SyncRequest: Sendable {
     /// A peer that is the source of refs and manifests (`--authority`), for a mirror with no upstream
     /// access: then nothing is asked of `endpoint`, and bytes come from the peers (the authority first).
     public var authority: PeerEndpoint?
+    /// The URL under which this mirror's peers know it (`--advertise`): mirrors listing each other as
+    /// peers then split the upstream fetches by rendezvous hashing instead of each fetching everything.
+    public var advertise: String?
+    /// How often peers are asked what they hold while a fetch runs, and how long one is waited for.
+    public var peerTiming = PeerWatch.Timing()
 
     public init(repo: RepoRef, revision: String = Revision.defaultBranch, filter: PathFilter = PathFilter(), endpoint: String,
                 token: String? = nil, location: StoreLocation, transfer: TransferOptions = TransferOptions()) {

@@ -100,6 +100,7 @@ public final class Syncer: Sendable {
         let newFolder = NewRepoFolder.before(request.location, repo: repo)
         do {
             try refuseLocalEdits(target, full.filtered(request.filter))
+            recordVisibilityBeforeFetching(info)
             var replanned = false
             var fetched: [FetchedFile] = []
             while true {
@@ -113,10 +114,25 @@ public final class Syncer: Sendable {
                 // listed again, so its event waits until it is known which it is.
                 let held = replanned ? nil : HeldChangeEvents(onEvent)
                 var fetch = FetchRequest.hub(repo: repo, commit: full.commit, entries: fetches, endpoint: request.endpoint, token: request.token)
-                if !request.peers.isEmpty || request.authority != nil {
-                    fetch.sourcesByEtag = PeerSources.plan(fetches, request: request, commit: full.commit, logger: logger)
+                var options = request.transfer
+                var peerSources: PeerSources? = nil
+                var planned: PartialFolder? = nil
+                if !fetches.isEmpty && (!request.peers.isEmpty || request.authority != nil) {
+                    let p = PeerSources(fetches, request: request, commit: full.commit, logger: logger)
+                    fetch.sourcesByEtag = p.sourcesByEtag
+                    p.watch.start()
+                    peerSources = p
+                    planned = plannedFolder()
+                    if let planned { try? PlannedFetches.write(Dictionary(fetches.map { ($0.etag, $0.size) }, uniquingKeysWith: { a, _ in a }), in: planned) }
+                    if let me = request.advertise {
+                        // The fleet splits work on the protocol's chunk grid, whatever --chunk-size says.
+                        options.fleet = Fleet(me: PeerProtocol.base(me))
+                        options.chunkSize = Rendezvous.gridSize
+                    }
                 }
-                let report = ContentFetcher(options: request.transfer, logger: logger).fetch(fetch, into: target, onEvent: held?.handle ?? onEvent)
+                let report = ContentFetcher(options: options, logger: logger).fetch(fetch, into: target, onEvent: held?.handle ?? onEvent)
+                peerSources?.watch.stop()
+                if let planned { PlannedFetches.remove(in: planned) }
                 result.bytesReceived += report.bytesReceived
                 result.record(report)
                 result.bytesResumed += report.resumedBytes
@@ -172,6 +188,25 @@ public final class Syncer: Sendable {
         }
         result.upToDate = plan.isNoop && result.bytesReceived == 0
         return finish()
+    }
+
+    /// Where a sync in peer mode records what it is about to fetch, so that its mirror's peers wait for
+    /// it instead of asking the upstream (only a cache is served to peers).
+    func plannedFolder() -> PartialFolder? {
+        guard case .cache(let root) = request.location else { return nil }
+        return PartialFolder(state: CacheStore(root: root).stateDirectory(repo), use: .sync)
+    }
+
+    /// A first sync into a cache records the repo's visibility before any byte arrives: peers may take
+    /// content of the repo from this mirror while it is still downloading it, and the mirror's peer
+    /// routes hand out nothing of a repo whose visibility is not on record.
+    func recordVisibilityBeforeFetching(_ info: RevisionInfo?) {
+        guard case .cache(let root) = request.location, let info else { return }
+        let store = CacheStore(root: root)
+        guard store.loadRepoInfo(repo) == nil else { return }
+        try? FS.mkdirs(store.stateDirectory(repo))
+        try? store.saveRepoInfo(RepoInfo(repo: repo, isPrivate: info.isPrivate, gated: info.gated,
+                                         endpoint: Redact.url(request.authority?.url ?? request.endpoint), lastSync: nil, tags: nil))
     }
 
     /// A filter that selects no file of a revision that has files is almost surely a typo: refused

@@ -18,9 +18,20 @@ struct PeerOptions: ParsableArguments {
         valueName: "url"))
     var authority: String?
 
+    @Option(name: .customLong("advertise"), help: ArgumentHelp(
+        "This mirror's own serve URL, as its peers name it in their --peer lists. Mirrors that list each other and are started together then split the upstream fetches (each chunk is fetched from upstream by one of them) instead of each fetching everything.",
+        valueName: "url"))
+    var advertise: String?
+
     func endpoints() throws -> [PeerEndpoint] {
         if token != nil && urls.isEmpty && authority == nil { throw HubError(.usage, "--peer-token needs at least one --peer or --authority") }
         return try urls.map { PeerEndpoint(url: try HFEnvironment.endpointURL($0, option: "--peer"), token: token) }
+    }
+
+    func advertisedURL() throws -> String? {
+        guard let advertise else { return nil }
+        if urls.isEmpty { throw HubError(.usage, "--advertise needs the other mirrors of the fleet as --peer") }
+        return PeerProtocol.base(try HFEnvironment.endpointURL(advertise, option: "--advertise"))
     }
 
     func authorityEndpoint() throws -> PeerEndpoint? {

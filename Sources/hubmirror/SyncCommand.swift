@@ -58,6 +58,7 @@ struct SyncCommand: ParsableCommand {
         request.force = force
         request.peers = try peers.endpoints()
         request.authority = try peers.authorityEndpoint()
+        request.advertise = try peers.advertisedURL()
         StopFlag.shared.install()
         let syncer = Syncer(request: request, logger: Logger(label: "hubmirror.sync"))
         if dryRun {

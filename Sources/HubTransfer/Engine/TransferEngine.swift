@@ -70,6 +70,7 @@ public final class TransferEngine: @unchecked Sendable {
             config.retry = options.retry
             config.corruptionRetries = options.corruptionRetries
             config.journalInterval = options.journalInterval
+            config.fleet = options.fleet
             let f = FileRun(job: job, machine: FileTransfer(config, resumed: staged.resumed, now: Self.now()), staged: staged)
             files.append(f)
             let resumed = staged.resumed.totalBytes
@@ -279,6 +280,15 @@ public final class TransferEngine: @unchecked Sendable {
             }
         case .discard:
             do { try f.staged.rewriteJournal(f.machine.written.ranges) } catch {
+                apply(f, f.machine.localFailure(error))
+            }
+        case .rehash:
+            f.hasher?.cancel()
+            do {
+                try f.staged.rewriteJournal(f.machine.written.ranges)
+                startHasher(f)
+                apply(f, f.machine.start())
+            } catch {
                 apply(f, f.machine.localFailure(error))
             }
         case .restart:

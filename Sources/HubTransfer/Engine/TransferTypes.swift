@@ -25,6 +25,9 @@ public struct TransferOptions: Sendable {
     /// Compute the SHA-256 of every chunk of this size while hashing (for peers); nil: only the
     /// file's digests. Chunks a job's expected digests name are always checked.
     public var chunkDigestSize: Int64? = nil
+    /// This mirror's name in a fleet of mirrors started together (`--advertise`): chunks no peer
+    /// holds are fetched from the upstream only by their rendezvous owner (Rendezvous.swift).
+    public var fleet: Fleet? = nil
     /// A source struck this many times (for any files) is not asked again in the run.
     public var strikesBeforeUnusable: Int = 3
     /// Shared with other runs (pull-through fetches of one server): the most requests in flight in all.

@@ -38,6 +38,12 @@ public struct FileTransfer: Sendable {
         public var corruptionRetries: Int = 2
         /// How often written ranges go to the journal.
         public var journalInterval: Double = 0.5
+        /// Bound on the bytes held in memory between receiving and storing; nil: none (every byte
+        /// goes to the staged content as it arrives).
+        public var window: Window? = nil
+        /// Set when this mirror and its peers split the upstream fetches (`--advertise`): a chunk no
+        /// peer holds is fetched from the upstream only by its rendezvous owner.
+        public var fleet: Fleet? = nil
 
         public init(label: String, entry: ManifestEntry, sources: [any ContentSource], chunkSize: Int64) {
             self.label = label
@@ -48,6 +54,21 @@ public struct FileTransfer: Sendable {
     }
 
     public enum Phase: Sendable, Equatable { case downloading, done, failed }
+
+    /// The file's window: received bytes wait in memory until they are hashed and stored, at offsets
+    /// below `storedTo + bytes`. A request is started only when every byte it asks for fits, so a
+    /// connection that would run ahead waits for the hasher instead of growing memory.
+    public struct Window: Sendable, Equatable {
+        /// Bytes past the stored prefix the file may hold.
+        public var bytes: Int64
+        /// The most one request asks for (a longer pending range is asked for piece by piece).
+        public var requestSize: Int64
+
+        public init(bytes: Int64, requestSize: Int64) {
+            self.bytes = bytes
+            self.requestSize = max(1, min(requestSize, bytes))
+        }
+    }
 
     /// A request the engine is to send.
     public struct Request: Sendable, Equatable {
@@ -71,6 +92,9 @@ public struct FileTransfer: Sendable {
         case restart
         /// Forget the bytes of this range (rewrite the journal), and hash again from its start.
         case discard(ByteRange)
+        /// Some bytes were discarded after the file's digest failed: rewrite the journal and hash the
+        /// file again from byte 0 once they are written anew.
+        case rehash
         /// The digest matched: move the content into the store.
         case publish(sha256: String)
         case fail(HubError)
@@ -124,9 +148,18 @@ public struct FileTransfer: Sendable {
     /// Sources this file no longer asks.
     public private(set) var struck: Set<Int> = []
     var chunkFailures: [Int64: Int] = [:]
+    /// After a digest failed on bytes from several sources: the one whose bytes were replaced to see
+    /// whether the digest then matches, and those already replaced without that helping.
+    var suspect: Int? = nil
+    var cleared: Set<Int> = []
+    var eliminations = 0
     var hashRequested: Int64 = -1
     var journaled: IntervalSet
     var lastJournal: Double
+    /// With a window: the bytes below this are hashed and on disk (reported by the engine).
+    public private(set) var storedTo: Int64 = 0
+    /// Ranges that were on disk when the current hasher started (an earlier run's, or kept across a rehash).
+    var onDiskAtStart: IntervalSet
 
     var size: Int64 { config.entry.size }
     var label: String { config.label }
@@ -137,6 +170,7 @@ public struct FileTransfer: Sendable {
         self.config = config
         written = SourcedRanges(leftover: resumed)
         journaled = resumed
+        onDiskAtStart = resumed
         lastJournal = now
         pending = ChunkPlanner(chunkSize: config.chunkSize).plan(size: config.entry.size, completed: resumed).map { Pending(range: $0) }
     }
@@ -160,19 +194,30 @@ public struct FileTransfer: Sendable {
     public mutating func nextRequest(now: Double, canUse: (Int) -> Bool) -> Request? {
         guard phase == .downloading else { return nil }
         if rangeUnsupported && !flights.isEmpty { return nil }
+        var view: SourcesView? = nil
         for i in pending.indices where pending[i].notBefore <= now {
             let p = pending[i]
+            if let w = config.window, !rangeUnsupported, min(p.range.end, p.range.start + w.requestSize) > storedTo + w.bytes {
+                continue   // the window is full: this range waits for the hasher to store what is ahead of it
+            }
             let source: Int
             if let pinned = p.source, !struck.contains(pinned) {
                 guard canUse(pinned) else { continue }
                 source = pinned
             } else {
-                guard let s = chooseSource(avoiding: p.avoid, canUse: canUse) else { continue }
+                if view == nil { view = sourcesView() }
+                guard case .use(let s) = chooseSource(for: p, in: view!, canUse: canUse) else { continue }
                 source = s
             }
             let url = (p.source == source ? p.url : nil) ?? resolved[source] ?? config.sources[source].url(for: config.entry)
             var range = p.range
-            pending.remove(at: i)
+            if let w = config.window, !rangeUnsupported, range.count > w.requestSize {
+                // Only what fits the window is asked for; the rest stays pending.
+                range = ByteRange(range.start, range.start + w.requestSize)
+                pending[i].range = ByteRange(range.end, p.range.end)
+            } else {
+                pending.remove(at: i)
+            }
             if rangeUnsupported {
                 // The server only sends whole files: stream it all from 0 again.
                 pending.removeAll()
@@ -187,16 +232,76 @@ public struct FileTransfer: Sendable {
         return nil
     }
 
-    /// The first usable source; one that sent a range wrong only when no other is usable.
-    func chooseSource(avoiding avoid: Set<Int>, canUse: (Int) -> Bool) -> Int? {
-        // A fallback source takes ranges only once every other source is struck for this file.
+    enum Choice: Equatable {
+        case use(Int)
+        /// A source holds the range but is busy, or a peer is getting it: ask again later.
+        case wait
+        /// No usable source holds the range or will.
+        case noSource
+    }
+
+    /// Where a range goes: a peer that holds it (the best-ranked free one; one that sent it wrong only
+    /// when no other holds it), else nowhere yet while a peer worth waiting for is getting it, else the
+    /// fallback (the upstream). The upstream never takes a range because the peers are busy.
+    func chooseSource(for p: Pending, in view: SourcesView, canUse: (Int) -> Bool) -> Choice {
+        func free(_ s: Int) -> Bool {
+            // Until a source's final URL is known (redirects), one request to it at a time.
+            canUse(s) && !(resolved[s] == nil && flights.values.contains { $0.source == s })
+        }
+        let (primaries, fallbacks, availability) = (view.primaries, view.fallbacks, view.availability)
+        let holders = primaries.filter { availability[$0]!.holds(p.range) }
+        if !holders.isEmpty {
+            let trusted = holders.filter { !p.avoid.contains($0) }
+            let ranked = rank(trusted.isEmpty ? holders : trusted, chunk: p.range.start / config.chunkSize)
+            return ranked.first(where: free).map(Choice.use) ?? .wait
+        }
+        if primaries.contains(where: { worthWaiting($0, availability, range: p.range, avoid: p.avoid) }) { return .wait }
+        if fallbacks.isEmpty {
+            // No upstream behind the peers: wait while one of them may still get the range.
+            return primaries.contains { availability[$0]!.live } ? .wait : .noSource
+        }
+        let open = fallbacks.filter(free)
+        return (open.first { !p.avoid.contains($0) } ?? open.first).map(Choice.use) ?? .wait
+    }
+
+    /// The usable sources and what each peer holds of the file, asked once per scheduling pass.
+    struct SourcesView {
+        var primaries: [Int]
+        var fallbacks: [Int]
+        var availability: [Int: SourceAvailability]
+    }
+
+    func sourcesView() -> SourcesView {
         let usable = config.sources.indices.filter { !struck.contains($0) }
         let primaries = usable.filter { !config.sources[$0].isFallback }
-        let open = (primaries.isEmpty ? usable : primaries).filter { s in
-            // Until a source's final URL is known (redirects), one request to it at a time.
-            !struck.contains(s) && canUse(s) && !(resolved[s] == nil && flights.values.contains { $0.source == s })
+        return SourcesView(primaries: primaries, fallbacks: usable.filter { config.sources[$0].isFallback },
+                           availability: Dictionary(uniqueKeysWithValues: primaries.map { ($0, config.sources[$0].availability(of: config.entry)) }))
+    }
+
+    /// Holders in the order their rendezvous weight for this chunk gives (spreads one file's chunks
+    /// over the peers that hold it); sources that are not mirrors keep their order, after them.
+    func rank(_ sources: [Int], chunk: Int64) -> [Int] {
+        let digest = config.entry.etag
+        let members = sources.filter { config.sources[$0].fleetMember != nil }
+        let weighted = members.sorted {
+            Rendezvous.score(digest: digest, chunk: chunk, member: config.sources[$0].fleetMember!)
+                > Rendezvous.score(digest: digest, chunk: chunk, member: config.sources[$1].fleetMember!)
         }
-        return open.first { !avoid.contains($0) } ?? open.first
+        return weighted + sources.filter { config.sources[$0].fleetMember == nil }
+    }
+
+    /// True when source `s` does not hold `range` yet but should soon, so that the upstream is not asked.
+    /// Without a fleet: a peer that is itself downloading the content (it fetches every chunk), or may
+    /// be about to (just after the start). In a
+    /// fleet: only the chunk's rendezvous owner among the live members, and never when that is this
+    /// mirror (then it is this mirror's to fetch from the upstream).
+    func worthWaiting(_ s: Int, _ availability: [Int: SourceAvailability], range: ByteRange, avoid: Set<Int>) -> Bool {
+        guard let a = availability[s], a.live, !avoid.contains(s) else { return false }
+        guard let fleet = config.fleet else { return a.fetching || a.expected }
+        let live = availability.filter { $0.value.live && config.sources[$0.key].fleetMember != nil }.keys.sorted()
+        let names = [fleet.me] + live.map { config.sources[$0].fleetMember! }
+        guard let owner = Rendezvous.owner(digest: config.entry.etag, chunk: range.start / Rendezvous.gridSize, members: names), owner > 0 else { return false }
+        return live[owner - 1] == s
     }
 
     /// Checks an answer's headers before any body byte is written: nil to accept; otherwise the
@@ -262,6 +367,50 @@ public struct FileTransfer: Sendable {
         f.written = end
         flights[id] = f
         return hashActions()
+    }
+
+    /// The hasher stored (hashed and wrote) the bytes below `end`: the window moves on.
+    public mutating func stored(upTo end: Int64) { storedTo = max(storedTo, end) }
+
+    /// Every written byte is on disk (the engine wrote its windows out when the run stopped).
+    public mutating func storedEverything() { storedTo = size }
+
+    /// A hasher starts from byte 0 (at the start, after a restart or a rehash): the ranges already on
+    /// disk, which it reads back instead of taking them from the window; the window starts at 0.
+    public mutating func hasherStarted() -> IntervalSet {
+        onDiskAtStart = journalRanges
+        storedTo = 0
+        return onDiskAtStart
+    }
+
+    /// The written ranges that are on disk, which is what a journal may record: without a window all
+    /// of them; with one, the stored prefix and what was on disk when the hasher started.
+    public var journalRanges: IntervalSet {
+        guard config.window != nil, storedTo < size else { return written.ranges }
+        var out = IntervalSet()
+        for run in written.runs {
+            if run.range.start < storedTo { out.insert(ByteRange(run.range.start, min(run.range.end, storedTo))) }
+            for d in onDiskAtStart.ranges where d.start < run.range.end && run.range.start < d.end {
+                out.insert(ByteRange(max(d.start, run.range.start), min(d.end, run.range.end)))
+            }
+        }
+        return out
+    }
+
+    /// The written ranges held only in the window (received, not yet stored).
+    public var windowRanges: IntervalSet {
+        var out = IntervalSet()
+        guard config.window != nil else { return out }
+        let disk = journalRanges
+        for run in written.runs where run.range.end > storedTo {
+            var at = max(run.range.start, storedTo)
+            for d in disk.ranges where d.end > at && d.start < run.range.end {
+                if d.start > at { out.insert(ByteRange(at, d.start)) }
+                at = max(at, d.end)
+            }
+            if at < run.range.end { out.insert(ByteRange(at, run.range.end)) }
+        }
+        return out
     }
 
     /// A request ended; `random` in [0, 1) jitters the backoff.
@@ -341,12 +490,20 @@ public struct FileTransfer: Sendable {
         let ok = e.isLFS ? sha256 == e.lfs!.sha256 : gitBlobID == e.blobID
         if ok {
             phase = .done
-            return [.publish(sha256: sha256)]
+            guard let s = suspect else { return [.publish(sha256: sha256)] }
+            // Replacing that source's bytes made the digest match: they were the wrong ones.
+            struck.insert(s)
+            return [.strike(source: s, reason: "\(label): its bytes did not match the file's \(e.isLFS ? "SHA-256" : "git blob id"); with them fetched elsewhere it matched"),
+                    .publish(sha256: sha256)]
         }
         let who = written.sources(in: ByteRange(0, size))
         if who.contains(nil) {
             // Bytes kept from an earlier run took part: they, not this run's sources, may be at fault.
             return [.corrupted(source: Self.leftoverSource, attempt: 0)] + restart()
+        }
+        let blamed = Set(who.compactMap { $0 })
+        if blamed.count > 1, let s = nextSuspect(blamed) {
+            return [.corrupted(source: sourceNames(who), attempt: corruptions + 1)] + eliminate(s)
         }
         corruptions += 1
         let names = sourceNames(who)
@@ -355,7 +512,6 @@ public struct FileTransfer: Sendable {
             return head + fail(HubError(.verification, "\(label): corrupted on transfer from \(names): digest mismatch \(corruptions) times; nothing was published", retryable: false))
         }
         // With another source left, the ones that sent these bytes are not asked for this file again.
-        let blamed = Set(who.compactMap { $0 })
         if config.sources.indices.contains(where: { !struck.contains($0) && !blamed.contains($0) }) {
             for s in blamed.sorted() {
                 struck.insert(s)
@@ -363,6 +519,34 @@ public struct FileTransfer: Sendable {
             }
         }
         return head + restart()
+    }
+
+    /// Which of several sources that sent a file's bytes to suspect after its digest failed: one not
+    /// suspected before, peers before the fallback (the upstream is the chain of trust), the one that
+    /// sent the fewest bytes first (cheapest to fetch again). Nil once each was tried.
+    mutating func nextSuspect(_ blamed: Set<Int>) -> Int? {
+        if let s = suspect { cleared.insert(s) }
+        suspect = nil
+        guard eliminations < config.sources.count else { return nil }
+        let bytes = Dictionary(grouping: written.runs.filter { $0.source != nil }, by: { $0.source! }).mapValues { $0.reduce(0) { $0 + $1.range.count } }
+        return blamed.subtracting(cleared).sorted {
+            let fa = config.sources[$0].isFallback, fb = config.sources[$1].isFallback
+            if fa != fb { return !fa }
+            return (bytes[$0] ?? 0, $0) < (bytes[$1] ?? 0, $1)
+        }.first
+    }
+
+    /// Forgets the bytes source `s` sent, fetches them from the others, and hashes the file again.
+    mutating func eliminate(_ s: Int) -> [Action] {
+        suspect = s
+        eliminations += 1
+        let ids = flights.keys.sorted { $0.raw < $1.raw }
+        flights.removeAll()
+        for run in written.runs where run.source == s { written.remove(run.range) }
+        pending = ChunkPlanner(chunkSize: config.chunkSize).plan(size: size, completed: written.ranges).map { Pending(range: $0, avoid: [s]) }
+        journaled = IntervalSet()
+        hashRequested = -1
+        return ids.map { .cancel($0) } + [.rehash]
     }
 
     /// The hasher found that the bytes of `range` do not match that chunk's expected SHA-256.
@@ -397,6 +581,10 @@ public struct FileTransfer: Sendable {
 
     /// Periodic: the written ranges are journaled when the interval has passed and they changed.
     public mutating func tick(now: Double) -> [Action] {
+        if phase == .downloading, flights.isEmpty, !pending.isEmpty, case let view = sourcesView(),
+           let p = pending.first(where: { chooseSource(for: $0, in: view, canUse: { _ in true }) == .noSource }) {
+            return fail(HubError(.entryNotFound, "\(label): no source holds bytes \(p.range.start)-\(p.range.end - 1) (\(config.sources.map(\.id).joined(separator: ", ")))", retryable: true))
+        }
         guard now - lastJournal >= config.journalInterval else { return [] }
         lastJournal = now
         return journalActions()
@@ -418,7 +606,7 @@ public struct FileTransfer: Sendable {
     }
 
     mutating func journalActions() -> [Action] {
-        let r = written.ranges
+        let r = journalRanges
         guard r != journaled else { return [] }
         journaled = r
         return [.journal(r)]
@@ -432,6 +620,7 @@ public struct FileTransfer: Sendable {
     }
 
     mutating func restart() -> [Action] {
+        suspect = nil
         let ids = flights.keys.sorted { $0.raw < $1.raw }
         flights.removeAll()
         written = SourcedRanges()

@@ -22,8 +22,46 @@ public protocol ContentSource: Sendable {
     /// A fallback is asked only while no other source of the file is usable (the upstream behind
     /// peers: it must not take ranges just because the peers' connections are busy).
     var isFallback: Bool { get }
+    /// Which bytes of `entry` the source can serve now, and whether it is getting more of them (a peer
+    /// that is itself still downloading the content). Asked each time a range is to be placed.
+    func availability(of entry: ManifestEntry) -> SourceAvailability
+    /// The name under which the mirrors of a fleet know this source (its base URL) for rendezvous
+    /// hashing; nil for a source that is not a mirror of the fleet (the upstream).
+    var fleetMember: String? { get }
 }
 
 extension ContentSource {
     public var isFallback: Bool { false }
+    public func availability(of entry: ManifestEntry) -> SourceAvailability { .whole }
+    public var fleetMember: String? { nil }
+}
+
+/// What a source holds of one content.
+public struct SourceAvailability: Sendable, Equatable {
+    /// Every byte (a verified blob, or the upstream).
+    public var whole: Bool
+    /// The bytes it holds when not whole.
+    public var ranges: IntervalSet
+    /// It is downloading the content and making progress: it will soon hold what it lacks, so the
+    /// upstream is not asked for that.
+    public var fetching: Bool
+    /// It is reachable and expected to start on the content soon (a mirror of a fleet started together
+    /// that has not got to it yet).
+    public var expected: Bool
+
+    public init(whole: Bool, ranges: IntervalSet = IntervalSet(), fetching: Bool = false, expected: Bool = false) {
+        self.whole = whole
+        self.ranges = ranges
+        self.fetching = fetching
+        self.expected = expected
+    }
+
+    public static let whole = SourceAvailability(whole: true)
+    /// Holds nothing and will not: not asked.
+    public static let none = SourceAvailability(whole: false)
+
+    /// True when it can serve all of `range` now.
+    public func holds(_ range: ByteRange) -> Bool { whole || ranges.contains(range) }
+    /// Reachable and holding, getting or about to get the content.
+    public var live: Bool { whole || fetching || expected }
 }
