@@ -23,6 +23,8 @@ public struct MirrorConfig: Sendable, Equatable {
     /// Other mirrors to take bytes from before the endpoint (`--peer`), and the file of their token.
     public var peers: [String] = []
     public var peerTokenFile: String?
+    /// This mirror's own serve URL as its peers name it (`sync --advertise`): a fleet started together splits the upstream fetches.
+    public var advertise: String?
     /// Run lock and run reports (default: `hubmirror/` beside the cache folder).
     public var stateDir: String?
     public var connections: Int?
@@ -45,7 +47,7 @@ public struct MirrorConfig: Sendable, Equatable {
     public func location(of key: String) -> String { "\(file):\(keyLines[key] ?? 1)" }
 
     static let topKeys: Set<String> = ["cache_dir", "endpoint", "token_file", "state_dir", "connections", "jobs", "chunk_size",
-                                       "max_rate", "stall_timeout", "fsync", "retention", "repo", "peers", "peer_token_file"]
+                                       "max_rate", "stall_timeout", "fsync", "retention", "repo", "peers", "peer_token_file", "advertise"]
     static let retentionKeys: Set<String> = ["keep_unreferenced", "grace"]
     static let repoKeys: Set<String> = ["id", "type", "revisions", "include", "exclude", "peers"]
 
@@ -141,6 +143,10 @@ public struct MirrorConfig: Sendable, Equatable {
         }
         c.peers = try peerURLs(table, "") ?? []
         c.peerTokenFile = try path(table, "peer_token_file", "")
+        if let a = try string(table, "advertise", "") {
+            guard let url = httpURL(a) else { throw fail("", "advertise", "'advertise' must be this mirror's http(s) serve URL, not '\(a)'") }
+            c.advertise = url
+        }
         c.stateDir = try path(table, "state_dir", "")
         c.connections = try int(table, "connections", "", min: 1, max: 256)
         c.jobs = try int(table, "jobs", "", min: 1, max: 256)

@@ -86,6 +86,7 @@ public struct MirrorRunner: Sendable {
                 var request = SyncRequest(repo: r.repo, revision: rev, filter: r.filter, endpoint: endpoint, token: token,
                                           location: .cache(cacheDir), transfer: transfer)
                 request.peers = (r.peers ?? config.peers).map { PeerEndpoint(url: $0, token: peerToken) }
+                if !request.peers.isEmpty { request.advertise = config.advertise }
                 do {
                     let (result, _) = try Syncer(request: request, logger: logger).sync(onEvent: onEvent)
                     entry.status = "ok"

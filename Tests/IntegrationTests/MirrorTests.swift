@@ -22,6 +22,8 @@ import Testing
             max_rate = 1048576
             stall_timeout = 45
             fsync = false
+            peers = ["http://mirror-b:8080"]
+            advertise = "http://mirror-a:8080"
 
             [retention]
             keep_unreferenced = 2
@@ -41,11 +43,12 @@ import Testing
         #expect(c.stateDir == "/var/lib/hubmirror" && c.connections == 16 && c.jobs == 4)
         #expect(c.chunkSize == 32 << 20 && c.maxRate == 1 << 20 && c.stallTimeout == 45 && !c.fsync)
         #expect(c.keepUnreferenced == 2 && c.grace == 600.5)
+        #expect(c.peers == ["http://mirror-b:8080"] && c.advertise == "http://mirror-a:8080")
         #expect(c.repos.count == 2)
         #expect(c.repos[0].repo.description == "openai-community/gpt2" && c.repos[0].revisions == ["main", "refs/pr/1"])
         #expect(c.repos[0].filter.keeps("config.json") && !c.repos[0].filter.keeps("model.bin"))
-        #expect(c.repos[0].line == 16)
-        #expect(c.repos[1].repo.type == .dataset && c.repos[1].revisions == ["main"] && c.repos[1].line == 22)
+        #expect(c.repos[0].line == 18)
+        #expect(c.repos[1].repo.type == .dataset && c.repos[1].revisions == ["main"] && c.repos[1].line == 24)
     }
 
     @Test("Errors name the file, the line and the key", arguments: [
@@ -69,6 +72,7 @@ import Testing
         ("chunk_size = \"1K\"\n[[repo]]\nid = \"a/b\"\n", "m.toml:1: 'chunk_size' must be a size of at least 64"),
         ("max_rate = 10\n[[repo]]\nid = \"a/b\"\n", "m.toml:1: 'max_rate' must be a size of at least"),
         ("cache_dir = \"\"\n[[repo]]\nid = \"a/b\"\n", "m.toml:1: 'cache_dir' is empty"),
+        ("advertise = \"mirror-a:8080\"\n[[repo]]\nid = \"a/b\"\n", "m.toml:1: 'advertise' must be this mirror's http(s) serve URL"),
     ])
     func errors(_ text: String, _ expected: String) {
         do {

@@ -53,3 +53,11 @@ def test_bundle_example_moves_a_signed_incremental_bundle():
     assert "left out as the far side holds them" in out, out
     assert out.count("imported bundle") == 2 and "0 problem(s)" in out.split("mirror b:")[1], out
     assert "main=" in out and "v1.0=" in out, out
+
+
+def test_fleet_example_pulls_each_byte_from_the_hub_about_once():
+    out = run_example("fleet.sh")
+    ratio = float(out.split("the hub sent ")[1].split("x")[0])
+    assert ratio <= 1.1, out
+    assert out.count("from its peers") == 3 and " 0 MiB from its peers" not in out, out
+    assert out.count("0 problem(s)") == 3, out
