@@ -89,3 +89,36 @@ def test_tar_tools_read_the_bundle_and_blobs_match_the_manifest(demo_hub, tmp_pa
         r = subprocess.run(["sha256sum", "-c", "--strict", "hubmirror-bundle/volume-001.sha256"], cwd=out, capture_output=True, text=True)
         assert r.returncode == 0, r.stdout + r.stderr
         assert r.stdout.count(": OK") == len(manifest["blobs"]) + 1
+
+
+def test_an_imported_store_serves_the_hub_api_to_the_official_client(demo_hub, tmp_path):
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    hubmirror("sync", "acme/tiny-model", "--endpoint", demo_hub, "--cache-dir", a)
+    bundle = str(tmp_path / "b.tar")
+    hubmirror("export", "--cache-dir", a, "--out", bundle)
+    hubmirror("import", bundle, "--cache-dir", b)
+    proc = subprocess.Popen([os.path.join(BIN, "hubmirror"), "serve", "--cache-dir", b, "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = proc.stdout.readline().strip()
+        assert line.startswith("listening on "), line
+        env = dict(os.environ, HF_ENDPOINT=line[len("listening on "):], HF_HUB_CACHE=str(tmp_path / "client"),
+                   HF_HUB_DISABLE_TELEMETRY="1")
+        env.pop("HF_TOKEN", None)
+        r = subprocess.run([os.sys.executable, "-c",
+                            "import hashlib, json, os\n"
+                            "from huggingface_hub import snapshot_download\n"
+                            "p = snapshot_download('acme/tiny-model')\n"
+                            "print(json.dumps({os.path.relpath(os.path.join(d, n), p): hashlib.sha256(open(os.path.join(d, n), 'rb').read()).hexdigest()"
+                            " for d, _, ns in os.walk(p) for n in ns}))"],
+                           capture_output=True, text=True, env=env)
+        assert r.returncode == 0, r.stderr
+        served = json.loads(r.stdout.strip().splitlines()[-1])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    snap = os.path.join(a, "models--acme--tiny-model", "snapshots")
+    src = os.path.join(snap, open(os.path.join(a, "models--acme--tiny-model", "refs", "main")).read())
+    want = {os.path.relpath(os.path.join(d, n), src): hashlib.sha256(open(os.path.join(d, n), "rb").read()).hexdigest()
+            for d, _, ns in os.walk(src) for n in ns}
+    assert served == want and len(served) >= 5
