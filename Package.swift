@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: ["HubCore", "HubDigest", "HubFakeHub", "HubStore", "HubSync", "HubAPI", "HubTransfer", "HubHTTP", "HubMaintenance", "HubOperations", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FakeHubTests", dependencies: ["HubFakeHub", "HubCore", "HubDigest"]),
         .testTarget(name: "PeerTests", dependencies: [
-            "HubCore", "HubDigest", "HubFakeHub", "HubHTTP", "HubPeer", "HubServer", "HubStore", "HubSync", "HubTransfer",
+            "HubCore", "HubDigest", "HubFakeHub", "HubHTTP", "HubOperations", "HubPeer", "HubServer", "HubStore", "HubSync", "HubTransfer",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "HubBundleTests", dependencies: ["HubBundle", "HubCore", "HubDigest", "HubFakeHub", "HubStore"]),

@@ -67,6 +67,10 @@ say "peer mode: a second mirror takes every byte from the first (--peer), checki
 run "$BIN/hubmirror" sync acme/tiny-model --endpoint "$ENDPOINT" --cache-dir "$OUT/peer-cache" --peer "$MIRROR"
 curl -s "$MIRROR/api/mirror/v1/catalog" | .venv/bin/python -c 'import json,sys; c=json.load(sys.stdin); print("  the first mirror'"'"'s peer catalog:", ", ".join(r["type"]+"s/"+r["id"]+" "+str(sorted(r["branches"])) for r in c["repos"]))'
 
+say "hubmirror replicate: a third mirror copies every repo and ref the first serves (asking the hub nothing); again, it moves nothing"
+run "$BIN/hubmirror" replicate --from "$MIRROR" --cache-dir "$OUT/replica-cache"
+run "$BIN/hubmirror" replicate --from "$MIRROR" --cache-dir "$OUT/replica-cache"
+
 say "hubmirror serve --upstream: an empty mirror fills itself on demand, file by file, verified"
 mkdir -p "$OUT/pull-store"
 start pull "$BIN/hubmirror" serve --cache-dir "$OUT/pull-store" --port 0 --upstream "$ENDPOINT"

@@ -32,8 +32,21 @@ public struct MirrorReport: Codable, Sendable {
     public var gc: CollectionReport?
     /// The run's exit code: 0, 51 (some failed), 52 (all failed), 130 (interrupted).
     public var exitCode: Int32 = 0
+    /// Bytes received per source (`upstream http://…`, `peer http://…`) over every entry; nil when none were.
+    public var bytesBySource: [String: Int64]?
+    /// How many times each source was struck (failed for a file) over every entry; each strike and its
+    /// reason is in its entry's `result.strikes`.
+    public var strikesBySource: [String: Int]?
 
     public var succeeded: Int { entries.filter { $0.status == "ok" }.count }
+
+    /// The run-wide provenance totals, from the entries.
+    mutating func totalProvenance() {
+        for r in entries.compactMap(\.result) {
+            ProvenanceTotals.add(r.bytesBySource, to: &bytesBySource)
+            for s in r.strikes ?? [] { strikesBySource = (strikesBySource ?? [:]).merging([s.source: 1], uniquingKeysWith: +) }
+        }
+    }
     public var failed: Int { entries.filter { $0.status == "failed" }.count }
 }
 
@@ -117,6 +130,7 @@ public struct MirrorRunner: Sendable {
             }
         }
         report.finished = Date().timeIntervalSince1970
+        report.totalProvenance()
         report.exitCode = interrupted ? HubError.Kind.interrupted.exitCode
             : report.failed == 0 ? 0
             : report.succeeded == 0 ? HubError.Kind.failed.exitCode

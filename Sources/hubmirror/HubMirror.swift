@@ -10,7 +10,7 @@ struct HubMirror: AsyncParsableCommand {
         abstract: "Mirror Hugging Face Hub repositories: verified, resumable, boring to operate.",
         discussion: "Exit codes are listed in Docs/exit-codes.md. Tokens are never logged.",
         version: "0.1.0",
-        subcommands: [SyncCommand.self, DiffCommand.self, MirrorCommand.self, ServeCommand.self, ListCommand.self, VerifyCommand.self, GCCommand.self,
+        subcommands: [SyncCommand.self, DiffCommand.self, MirrorCommand.self, ServeCommand.self, ListCommand.self, VerifyCommand.self, GCCommand.self, ReplicateCommand.self,
                       ExportCommand.self, ImportCommand.self, StateCommand.self, KeygenCommand.self, BundleCommand.self]
     )
 

@@ -89,6 +89,7 @@ struct MirrorCommand: ParsableCommand {
                 if let r = e.result {
                     let moved = r.upToDate ? "up to date" : "\(r.filesFetched) file(s), \(ByteSize.format(r.bytesReceived)) received"
                     Console.out("ok      \(what) -> \(r.commit.prefix(12)): \(moved) (\(r.apiRequests) API request(s))")
+                    for line in PlanPrinter.provenance(r) { Console.out("        " + line) }
                 } else {
                     Console.out("FAILED  \(what) (exit \(e.exitCode ?? 1)): \(e.error ?? "")")
                 }
@@ -99,6 +100,10 @@ struct MirrorCommand: ParsableCommand {
                 for e in report.entries where e.status == "skipped" { Console.out("skipped \(e.type)s/\(e.repo)@\(e.revision) (interrupted)") }
                 if let gc = report.gc {
                     Console.out("retention: \(gc.repos.reduce(0) { $0 + $1.snapshots.count }) snapshot(s) and \(gc.repos.reduce(0) { $0 + $1.blobs.count }) blob(s) removed, \(ByteSize.format(gc.bytes)) freed")
+                }
+                for line in PlanPrinter.provenance(bytesBySource: report.bytesBySource, strikes: nil, unusable: nil) { Console.out("run total " + line) }
+                for (source, n) in (report.strikesBySource ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    Console.out("run struck \(source) \(n) time(s) (reasons above and in the report)")
                 }
                 Console.out("\(report.succeeded) of \(report.entries.count) synced, \(report.failed) failed; report: \(runner.stateDir)/last-run.json")
             }

@@ -60,12 +60,18 @@ enum PlanPrinter {
 
     /// Where the bytes came from, when a peer or more than one source sent any, and every source that failed.
     static func provenance(_ r: SyncResult) -> [String] {
+        provenance(bytesBySource: r.bytesBySource, strikes: r.strikes, unusable: r.unusableSources)
+    }
+
+    /// The provenance lines of a sync, a mirror entry or a replicated repo; `always` lists the bytes
+    /// by source even when they all came from the upstream.
+    static func provenance(bytesBySource: [String: Int64]?, strikes: [SourceStrike]?, unusable: [String: String]?, always: Bool = false) -> [String] {
         var lines: [String] = []
-        if let by = r.bytesBySource, by.count > 1 || by.keys.contains(where: { !$0.hasPrefix("upstream") }) {
+        if let by = bytesBySource, !by.isEmpty, always || by.count > 1 || by.keys.contains(where: { !$0.hasPrefix("upstream") }) {
             lines.append("bytes by source: " + by.sorted { $0.key < $1.key }.map { "\($0.key) \(ByteSize.format($0.value))" }.joined(separator: ", "))
         }
-        for s in r.strikes ?? [] { lines.append("struck \(s.source) for \(s.label): \(s.reason)") }
-        for (s, why) in (r.unusableSources ?? [:]).sorted(by: { $0.key < $1.key }) { lines.append("not asked again: \(s) (\(why))") }
+        for s in strikes ?? [] { lines.append("struck \(s.source) for \(s.label): \(s.reason)") }
+        for (s, why) in (unusable ?? [:]).sorted(by: { $0.key < $1.key }) { lines.append("not asked again: \(s) (\(why))") }
         return lines
     }
 }

@@ -45,6 +45,16 @@ def test_peers_example_fills_b_from_a_and_catches_bit_rot():
     assert "mirror b:" in out and "mirror c:" in out and out.count("0 problem(s)") == 2, out
 
 
+def test_replicate_example_copies_every_ref_then_moves_nothing_and_chains():
+    out = run_example("replicate.sh")
+    first, rest = out.split("B replicates A again:")
+    assert "models/acme/tiny-model: refs 4 added" in first and "datasets/acme/tiny-data: refs 1 added" in first, out
+    assert "bytes by source: peer " in first, out
+    assert "nothing changed: 2 repo(s)" in rest.split("C replicates B")[0], out
+    assert "C: acme/tiny-model feature/x:add main:add refs/pr/1:add v1.0:add - bytes from peer http://127.0.0.1:" in out, out
+    assert "C refs: feature/x main refs/pr/1 v1.0" in out and "0 problem(s)" in out.split("mirror c:")[1], out
+
+
 def test_bundle_example_moves_a_signed_incremental_bundle():
     out = run_example("bundle.sh")
     assert "hubmirror-bundle/manifest.json" in out.split("tar lists a volume:")[1].splitlines()[1], out
