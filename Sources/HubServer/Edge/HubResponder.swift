@@ -1,4 +1,3 @@
-internal import Foundation
 internal import HTTPTypes
 internal import HubCore
 internal import HubStore
@@ -32,6 +31,7 @@ final class ServerState: Sendable {
     let pull: PullThroughCoordinator?
     let cutStreams = CutStreams()
     let smallBlobs = SmallBlobs()
+    let answers = AnswerCache()
     let logger: Logger
     let fileIO: FileIO
     let boundAddress = Locked<HubServerAddress?>(nil)
@@ -62,27 +62,37 @@ struct HubResponder: HTTPResponder {
         let rawPath = qmark.map { target[..<$0] } ?? target[...]
         let query = QueryItems(qmark.map { target[target.index(after: $0)...] })
         let route = RouteMemo.route(rawPath)
-        let label = Locked(route.metricsLabel)
         let isHead = request.method == .head
+        // Pull-through answers depend on the upstream too: never kept.
+        let key = state.pull == nil ? AnswerCache.Key.init(route: route, request: request, policy: state.policy) : nil
 
         var response: Response
         var errorCode: String?
-        do {
-            let handlers = Handlers(state: state, request: request, context: context, query: query, label: label)
-            response = try await handlers.handle(route)
-        } catch let e as HubHTTPError {
-            response = e.response()
-            errorCode = e.metricsCode
-        } catch {
-            context.logger.error("request failed", metadata: ["error": "\(error)", "target": "\(target)"])
-            response = HubHTTPError(status: .internalServerError, code: nil, message: "Internal error").response()
-            errorCode = "Internal"
+        let routeLabel: String
+        if let key, let kept = state.answers.answer(key, index: state.index) {
+            response = kept.response
+            routeLabel = kept.label
+        } else {
+            let label = Locked(route.metricsLabel)
+            let seen = StoreFacts()
+            do {
+                let handlers = Handlers(state: state, request: request, context: context, query: query, label: label, seen: seen)
+                response = try await handlers.handle(route)
+                if let key { state.answers.keep(key, response: response, label: label.withLock { $0 }, facts: seen) }
+            } catch let e as HubHTTPError {
+                response = e.response()
+                errorCode = e.metricsCode
+            } catch {
+                context.logger.error("request failed", metadata: ["error": "\(error)", "target": "\(target)"])
+                response = HubHTTPError(status: .internalServerError, code: nil, message: "Internal error").response()
+                errorCode = "Internal"
+            }
+            routeLabel = label.withLock { $0 }
         }
         let requestID = context.id
         response.headers[.xRequestID] = requestID
         if isHead { response = Self.headResponse(response) }
 
-        let routeLabel = label.withLock { $0 }
         let status = Int(response.status.code)
         let metrics = state.metrics
         metrics.request(route: routeLabel, method: request.method.rawValue, status: status, duration: ContinuousClock.now - started)
@@ -96,10 +106,10 @@ struct HubResponder: HTTPResponder {
             metrics.inFlight.decrement()
             metrics.bytesSent(route: routeLabel, count: bytes)
             guard let logger else { return }
-            let ms = Double((ContinuousClock.now - started).nanoseconds) / 1e6
+            let tenths = ((ContinuousClock.now - started).nanoseconds + 50_000) / 100_000   // milliseconds, one decimal
             var meta: Logger.Metadata = ["remote": "\(remote)", "user_agent": "\(agent)"]
             if let error { meta["error"] = "\(error)" }
-            logger.info("\(method) \(target) \(status) \(bytes) \(String(format: "%.1f", ms))ms", metadata: meta)
+            logger.info("\(method) \(target) \(status) \(bytes) \(tenths / 10).\(tenths % 10)ms", metadata: meta)
         }
         if isHead {
             done(0, nil)

@@ -47,7 +47,7 @@ extension Handlers {
     func repoInfo(_ repo: RepoRef, revision: String?) async throws -> Response {
         let commit = try await commit(repo, revision: revision)
         let view = try await view(repo, commit)
-        let info = state.index.repoInfo(repo)
+        let info = state.index.repoInfo(repo, seen: seen)
         let expand = Set(query.values("expand"))
         let blobs = query.bool("blobs") ?? false
         // The answer depends on nothing else: the view is one published state of the commit.
@@ -150,15 +150,15 @@ extension Handlers {
     // MARK: refs, commits
 
     func refs(_ repo: RepoRef) async throws -> Response {
-        guard state.policy.isAllowed(repo), state.index.repoExists(repo) else { throw HubHTTPError.repoNotFound(repo.description) }
+        guard state.policy.isAllowed(repo), state.index.repoExists(repo, seen: seen) else { throw HubHTTPError.repoNotFound(repo.description) }
         try checkVisibility(repo)
         let includePRs = query.bool("include_prs") ?? false
-        let tags = Set(state.index.repoInfo(repo)?.tags ?? [])
+        let tags = Set(state.index.repoInfo(repo, seen: seen)?.tags ?? [])
         var branches: [(String, String, String)] = []
         var tagRefs: [(String, String, String)] = []
         var converts: [(String, String, String)] = []
         var prs: [(String, String, String)] = []
-        for (name, commit) in state.index.refs(repo) {
+        for (name, commit) in state.index.refs(repo, seen: seen) {
             switch RefKind.of(name, tags: tags) {
             case .pullRequest: prs.append((String(name.dropFirst(8)), name, commit))
             case .convert: converts.append((String(name.dropFirst(13)), name, commit))

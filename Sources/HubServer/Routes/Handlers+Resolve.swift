@@ -22,7 +22,7 @@ extension Handlers {
         // The only file ever opened: `blobs/<hex etag>` of this repo, a regular file of the right size.
         let blob = state.index.paths.paths(repo).blob(entry.etag)
         guard HexText.isEtag(entry.etag) else { throw HubHTTPError.entryNotFound(repo, commit: commit, path: path) }
-        var held = !(view?.missingPaths.contains(path) ?? false) && Self.isBlob(blob, size: entry.size)
+        var held = !(view?.missingPaths.contains(path) ?? false) && state.index.isBlob(blob, size: entry.size, seen: seen)
         if !held && state.pull == nil {
             state.index.invalidate(repo, commit: commit)
             throw HubHTTPError.entryNotFound(repo, commit: commit, path: path)
@@ -65,6 +65,7 @@ extension Handlers {
                 throw Self.upstreamError(error, repo: repo, revision: commit, path: path)
             }
             if !held, let range {
+                seen.notReusable()
                 let cuts = state.cutStreams
                 let stream = PullStream(progress: progress, blob: blob, range: range, size: size, label: "\(repo):\(path)",
                                         logger: context.logger, onBadBytesSent: { cuts.record(repo, etag: entry.etag) })
@@ -118,10 +119,7 @@ extension Handlers {
     }
 
     /// True when `path` is a regular file (not a link) of `size` bytes.
-    static func isBlob(_ path: String, size: Int64) -> Bool {
-        guard let st = PosixFS.stamp(path, followLinks: false) else { return false }
-        return st.isRegularFile && st.size == size
-    }
+    static func isBlob(_ path: String, size: Int64) -> Bool { StoreIndex.isBlob(path, size: size) }
 
     func fileResponse(_ status: HTTPResponse.Status, headers: HTTPFields, blob: String, etag: String, size: Int64,
                       range: ClosedRange<Int64>?) async throws -> Response {
@@ -133,8 +131,10 @@ extension Handlers {
         let r = Int(range!.lowerBound)...Int(range!.upperBound)
         if r.count >= 64 << 10 {
             // Large bodies go out with sendfile (Sendfile.swift); the marker stands for the file range.
-            let marker = Sendfile.marker(for: .init(path: blob, start: range!.lowerBound, endExclusive: range!.upperBound + 1))
+            // It is made when the body is written, so that the response can be given again.
+            let job = Sendfile.Job(path: blob, start: range!.lowerBound, endExclusive: range!.upperBound + 1)
             return Response(status: status, headers: headers, body: ResponseBody(contentLength: r.count) { writer in
+                let marker = Sendfile.marker(for: job)
                 do {
                     try await writer.write(marker)
                 } catch {
@@ -146,8 +146,10 @@ extension Handlers {
         }
         if let bytes = await state.smallBlobs.bytes(etag: etag, size: size, path: blob),
            let slice = bytes.getSlice(at: r.lowerBound, length: r.count) {
+            seen.bodyBytes = r.count
             return Response(status: status, headers: headers, body: .init(byteBuffer: slice))
         }
+        seen.notReusable()   // read from the file as it is sent
         let body: ResponseBody
         do {
             body = try await state.fileIO.loadFile(path: blob, range: r, context: context, chunkLength: 2 << 20)

@@ -13,6 +13,8 @@ struct Handlers {
     let query: QueryItems
     /// The metrics label of the route, refined once the reading of an ambiguous path is chosen.
     let label: Locked<String>
+    /// What the answer was built from (every store read goes through `state.index` with it).
+    let seen: StoreFacts
 
     var method: HTTPRequest.Method { request.method }
     var isHead: Bool { method == .head }
@@ -50,9 +52,14 @@ struct Handlers {
     }
 
     func json(_ bytes: [UInt8], headers: HTTPFields = [:]) -> Response {
+        json(ByteBuffer(bytes: bytes), headers: headers)
+    }
+
+    func json(_ buffer: ByteBuffer, headers: HTTPFields = [:]) -> Response {
         var h = headers
         h[.contentType] = "application/json; charset=utf-8"
-        return Response(status: .ok, headers: h, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        seen.bodyBytes = buffer.readableBytes
+        return Response(status: .ok, headers: h, body: .init(byteBuffer: buffer))
     }
 
     func text(_ s: String, contentType: String) -> Response {
@@ -65,12 +72,12 @@ struct Handlers {
     func choose<R>(_ readings: [R], type: (R) -> RepoType, segments: (R) -> [Substring]) -> (R, RepoRef)? {
         let parsed = readings.compactMap { r in RouteMemo.repoID(segments(r)).map { (r, RepoRef(type: type(r), id: $0)) } }
         if parsed.count == 1 { return parsed[0] }
-        return parsed.first { state.index.repoExists($0.1) } ?? parsed.first
+        return parsed.first { state.index.repoExists($0.1, seen: seen) } ?? parsed.first
     }
 
     /// Private and gated repos need a configured bearer token; what is not allowed is not there.
     func checkVisibility(_ repo: RepoRef) throws {
-        switch state.policy.decide(repo, info: state.index.repoInfo(repo), authorization: request.headers[.authorization]) {
+        switch state.policy.decide(repo, info: state.index.repoInfo(repo, seen: seen), authorization: request.headers[.authorization]) {
         case .granted: return
         case .hidden: throw HubHTTPError.repoNotFound(repo.description)
         case .gated: throw HubHTTPError.gated(repo)
@@ -81,14 +88,14 @@ struct Handlers {
     /// revision), listing it upstream when that is configured and the store lacks it.
     func commit(_ repo: RepoRef, revision: String?) async throws -> String {
         guard state.policy.isAllowed(repo) else { throw HubHTTPError.repoNotFound(repo.description) }
-        if let revision, let local = state.index.commit(repo, revision: revision) {
+        if let revision, let local = state.index.commit(repo, revision: revision, seen: seen) {
             // A revision that resolves implies the repo is held: the same checks as below, in one step.
             try checkVisibility(repo)
             return local
         }
-        if state.index.repoExists(repo) {
+        if state.index.repoExists(repo, seen: seen) {
             try checkVisibility(repo)
-            let local = revision.map { state.index.commit(repo, revision: $0) } ?? state.index.defaultCommit(repo)
+            let local = revision.map { state.index.commit(repo, revision: $0, seen: seen) } ?? state.index.defaultCommit(repo, seen: seen)
             if let local { return local }
             guard state.pull != nil else {
                 if let revision { throw HubHTTPError.revisionNotFound(repo, revision) }
@@ -99,7 +106,7 @@ struct Handlers {
         }
         let listed = try await listUpstream(repo, revision: revision ?? Revision.defaultBranch)
         try checkVisibility(repo)
-        guard let c = state.index.commit(repo, revision: listed) else {
+        guard let c = state.index.commit(repo, revision: listed, seen: seen) else {
             throw HubHTTPError(status: .badGateway, code: nil, message: "upstream listing of \(repo) did not record commit \(listed)")
         }
         return c
@@ -170,12 +177,12 @@ struct Handlers {
             throw HubHTTPError.revisionNotFound(repo, String(rest.first ?? ""))
         }
         let maxK = needsPath ? rest.count - 1 : rest.count
-        if maxK >= 2, state.index.repoExists(repo), state.index.commit(repo, revision: firstDecoded) == nil {
+        if maxK >= 2, state.index.repoExists(repo, seen: seen), state.index.commit(repo, revision: firstDecoded, seen: seen) == nil {
             for k in 2...maxK {
                 let parts = rest[0..<k].compactMap { PercentEncoding.decode(String($0)) }
                 guard parts.count == k else { break }
                 let rev = parts.joined(separator: "/")
-                if state.index.commit(repo, revision: rev) != nil { return (rev, Array(rest[k...])) }
+                if state.index.commit(repo, revision: rev, seen: seen) != nil { return (rev, Array(rest[k...])) }
             }
         }
         // `refs/pr/N` and `refs/convert/X` as olah forwards them: three raw segments.
@@ -198,7 +205,7 @@ struct Handlers {
     }
 
     func view(_ repo: RepoRef, _ commit: String) async throws -> CommitView {
-        guard let v = try await state.index.view(repo, commit: commit) else { throw HubHTTPError.revisionNotFound(repo, commit) }
+        guard let v = try await state.index.view(repo, commit: commit, seen: seen) else { throw HubHTTPError.revisionNotFound(repo, commit) }
         return v
     }
 

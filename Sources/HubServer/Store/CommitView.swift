@@ -1,6 +1,7 @@
 internal import HubCore
 internal import HubDigest
 internal import HubStore
+internal import NIOCore
 
 /// One file or folder of a commit, as listed by the tree and paths-info routes.
 enum TreeItem: Sendable {
@@ -19,6 +20,9 @@ enum TreeItem: Sendable {
 /// repo's own `blobs/` folder (a snapshot may hold a filtered subset of the commit), with the folders
 /// above them. Built once per commit and cached by `StoreIndex`; immutable afterwards.
 final class CommitView: Sendable {
+    private static let serials = Locked<UInt64>(0)
+    /// Tells this view from every other one built by this process.
+    let serial: UInt64 = CommitView.serials.withLock { $0 += 1; return $0 }
     let repo: RepoRef
     let commit: String
     /// Files and folders sorted by UTF-8 path.
@@ -37,7 +41,7 @@ final class CommitView: Sendable {
     let totalBytes: Int64
     let fileCount: Int
     private let siblingsCache = Locked<[Bool: [UInt8]]>([:])
-    private let answers = Locked<[[String]: [UInt8]]>([:])
+    private let answers = Locked<[[String]: ByteBuffer]>([:])
 
     init(repo: RepoRef, commit: String, files: [ManifestEntry], treeSource: [ManifestEntry], missingPaths: Set<String>, lastModified: Double) {
         self.repo = repo
@@ -156,9 +160,9 @@ final class CommitView: Sendable {
     }
 
     /// An answer built from this view alone, kept under `key` (at most 64 kinds per view).
-    func answer(_ key: [String], build: () -> [UInt8]) -> [UInt8] {
+    func answer(_ key: [String], build: () -> [UInt8]) -> ByteBuffer {
         if let hit = answers.withLock({ $0[key] }) { return hit }
-        let bytes = build()
+        let bytes = ByteBuffer(bytes: build())
         answers.withLock { a in
             if a.count >= 64 { a.removeAll() }
             a[key] = bytes

@@ -10,6 +10,9 @@ internal import NIOPosix
 /// - a commit's `CommitView` is rebuilt only when its snapshot folder or saved manifest changes
 ///   (compared by `stat`), or after `fallbackTTL` for snapshots without a saved manifest;
 /// - repo-info.json is re-read only when its `stat` changes.
+///
+/// Every read can be recorded in a request's `StoreFacts`, so that its answer can be given again
+/// for as long as those facts hold (`AnswerCache`).
 final class StoreIndex: Sendable {
     let store: CacheStore
     let fallbackTTL: Double
@@ -37,13 +40,17 @@ final class StoreIndex: Sendable {
     }
 
     /// A repo counts as held when its folder has a `snapshots/` folder.
-    func repoExists(_ repo: RepoRef) -> Bool {
-        PosixFS.stamp(paths.paths(repo).snapshots)?.isDirectory == true
+    func repoExists(_ repo: RepoRef, seen: StoreFacts? = nil) -> Bool {
+        let path = paths.paths(repo).snapshots
+        let held = PosixFS.stamp(path)?.isDirectory == true
+        seen?.note(.isDirectory(path: path, held))
+        return held
     }
 
-    func repoInfo(_ repo: RepoRef) -> RepoInfo? {
+    func repoInfo(_ repo: RepoRef, seen: StoreFacts? = nil) -> RepoInfo? {
         let p = paths.paths(repo)
         let stamp = PosixFS.stamp(p.repoInfo)
+        seen?.note(.stamp(path: p.repoInfo, stamp))
         let key = p.directory
         if let hit = infos.withLock({ $0[key] }), hit.stamp == stamp { return hit.info }
         let info = stamp == nil ? nil : store.loadRepoInfo(repo)
@@ -53,22 +60,29 @@ final class StoreIndex: Sendable {
 
     /// The commit `revision` names in the store, if its snapshot is present: a 40-hex sha directly,
     /// anything else through `refs/<revision>` (validated first, so it stays below `refs/`).
-    func commit(_ repo: RepoRef, revision: String) -> String? {
+    func commit(_ repo: RepoRef, revision: String, seen: StoreFacts? = nil) -> String? {
         let p = paths.paths(repo)
         let sha: String
         if Revision.isCommitSHA(revision) {
             sha = revision
         } else {
-            guard (try? Revision.validate(revision)) != nil, revision.utf8.count <= 255,
-                  let s = RefFile.commit(at: p.ref(revision)) else { return nil }
-            sha = s
+            guard (try? Revision.validate(revision)) != nil, revision.utf8.count <= 255 else { return nil }
+            let refPath = p.ref(revision)
+            let named = RefFile.commit(at: refPath)
+            seen?.note(.ref(path: refPath, commit: named))
+            guard let named else { return nil }
+            sha = named
         }
-        return PosixFS.stamp(p.snapshot(sha))?.isDirectory == true ? sha : nil
+        let snapshot = p.snapshot(sha)
+        let held = PosixFS.stamp(snapshot)?.isDirectory == true
+        seen?.note(.isDirectory(path: snapshot, held))
+        return held ? sha : nil
     }
 
     /// `main`, else the most recently published snapshot: what `GET /api/models/{repo}` describes.
-    func defaultCommit(_ repo: RepoRef) -> String? {
-        if let c = commit(repo, revision: Revision.defaultBranch) { return c }
+    func defaultCommit(_ repo: RepoRef, seen: StoreFacts? = nil) -> String? {
+        if let c = commit(repo, revision: Revision.defaultBranch, seen: seen) { return c }
+        seen?.notReusable()   // chosen from a folder listing
         let dir = paths.paths(repo).snapshots
         var best: (String, Double)?
         for name in PosixFS.names(in: dir) where Revision.isCommitSHA(name) {
@@ -79,24 +93,32 @@ final class StoreIndex: Sendable {
     }
 
     /// Refs whose snapshot is present, sorted by name.
-    func refs(_ repo: RepoRef) -> [(name: String, commit: String)] {
-        store.refs(repo)
+    func refs(_ repo: RepoRef, seen: StoreFacts? = nil) -> [(name: String, commit: String)] {
+        seen?.notReusable()   // a folder listing
+        return store.refs(repo)
             .filter { PosixFS.stamp(store.snapshotDirectory(repo, commit: $0.value))?.isDirectory == true }
             .map { (name: $0.key, commit: $0.value) }
             .sorted { $0.name < $1.name }
     }
 
     /// The view of a commit whose snapshot is present; built off the event loops when not cached.
-    func view(_ repo: RepoRef, commit: String) async throws -> CommitView? {
+    func view(_ repo: RepoRef, commit: String, seen: StoreFacts? = nil) async throws -> CommitView? {
         let p = paths.paths(repo)
         let key = p.snapshot(commit)
-        guard let snapStamp = PosixFS.stamp(key), snapStamp.isDirectory else {
+        let snapStamp = PosixFS.stamp(key)
+        seen?.note(.stamp(path: key, snapStamp))
+        guard let snapStamp, snapStamp.isDirectory else {
             views.withLock { _ = $0.removeValue(forKey: key) }
             return nil
         }
-        let manifestStamp = PosixFS.stamp(p.manifest(commit))
+        let manifestPath = p.manifest(commit)
+        let manifestStamp = PosixFS.stamp(manifestPath)
+        seen?.note(.stamp(path: manifestPath, manifestStamp))
+        // Without a saved manifest the view is the snapshot walked, which no stamp captures.
+        if manifestStamp == nil { seen?.notReusable() }
         let hit = views.withLock { $0[key] }
         if let hit, hit.snapshot == snapStamp, hit.manifest == manifestStamp, manifestStamp != nil {
+            seen?.note(.view(path: key, serial: hit.view.serial))
             return hit.view
         }
         let now = Date().timeIntervalSince1970
@@ -117,7 +139,25 @@ final class StoreIndex: Sendable {
             }
             cache[key] = CachedView(snapshot: snapStamp, manifest: manifestStamp, builtAt: now, view: built)
         }
+        seen?.note(.view(path: key, serial: built.serial))
         return built
+    }
+
+    /// The serial number of the view of the snapshot at `snapshot` the index holds, if any.
+    func cachedViewSerial(snapshot: String) -> UInt64? {
+        views.withLock { $0[snapshot]?.view.serial }
+    }
+
+    /// True when `path` is a regular file (not a link) of `size` bytes: a blob that can be served.
+    static func isBlob(_ path: String, size: Int64) -> Bool {
+        guard let st = PosixFS.stamp(path, followLinks: false) else { return false }
+        return st.isRegularFile && st.size == size
+    }
+
+    func isBlob(_ path: String, size: Int64, seen: StoreFacts? = nil) -> Bool {
+        let present = Self.isBlob(path, size: size)
+        seen?.note(.blob(path: path, size: size, present: present))
+        return present
     }
 
     func invalidate(_ repo: RepoRef, commit: String) {
