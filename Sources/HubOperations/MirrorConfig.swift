@@ -23,6 +23,8 @@ public struct MirrorConfig: Sendable, Equatable {
     /// Other mirrors to take bytes from before the endpoint (`--peer`), and the file of their token.
     public var peers: [String] = []
     public var peerTokenFile: String?
+    /// Per-peer token files from `[[peer]]` tables (peer URL → file), used instead of `peer_token_file`.
+    public var peerTokenFiles: [String: String] = [:]
     /// This mirror's own serve URL as its peers name it (`sync --advertise`): a fleet started together splits the upstream fetches.
     public var advertise: String?
     /// Run lock and run reports (default: `hubmirror/` beside the cache folder).
@@ -47,9 +49,10 @@ public struct MirrorConfig: Sendable, Equatable {
     public func location(of key: String) -> String { "\(file):\(keyLines[key] ?? 1)" }
 
     static let topKeys: Set<String> = ["cache_dir", "endpoint", "token_file", "state_dir", "connections", "jobs", "chunk_size",
-                                       "max_rate", "stall_timeout", "fsync", "retention", "repo", "peers", "peer_token_file", "advertise"]
+                                       "max_rate", "stall_timeout", "fsync", "retention", "repo", "peers", "peer_token_file", "advertise", "peer"]
     static let retentionKeys: Set<String> = ["keep_unreferenced", "grace"]
     static let repoKeys: Set<String> = ["id", "type", "revisions", "include", "exclude", "peers"]
+    static let peerKeys: Set<String> = ["url", "token_file"]
 
     public static func load(file: String) throws -> MirrorConfig {
         guard let data = FileManager.default.contents(atPath: file) else {
@@ -143,6 +146,19 @@ public struct MirrorConfig: Sendable, Equatable {
         }
         c.peers = try peerURLs(table, "") ?? []
         c.peerTokenFile = try path(table, "peer_token_file", "")
+        if let v = table["peer"] {
+            // [[peer]] url = …, token_file = …: a peer of every repo (like `peers`) with its own token.
+            guard let array = v.array else { throw fail("", "peer", "'peer' must be an array of tables: [[peer]]") }
+            for (i, item) in array.enumerated() {
+                let section = "peer#\(i)"
+                guard let t = item.table else { throw fail("", "peer", "'peer' must be an array of tables: [[peer]]") }
+                try check(t, allowed: peerKeys, section: section, name: "[[peer]] number \(i + 1)")
+                guard let u = try string(t, "url", section) else { throw fail(section, nil, "[[peer]] number \(i + 1) has no url") }
+                guard let url = httpURL(u) else { throw fail(section, "url", "a [[peer]] url must be an http(s) URL, not '\(u)'") }
+                if !c.peers.contains(url) { c.peers.append(url) }
+                if let file = try path(t, "token_file", section) { c.peerTokenFiles[url] = file }
+            }
+        }
         if let a = try string(table, "advertise", "") {
             guard let url = httpURL(a) else { throw fail("", "advertise", "'advertise' must be this mirror's http(s) serve URL, not '\(a)'") }
             c.advertise = url

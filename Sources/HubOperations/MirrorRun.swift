@@ -61,6 +61,8 @@ public struct MirrorRunner: Sendable {
     public let transfer: TransferOptions
     /// The token for the config's peers (from `peer_token_file`), never the endpoint's.
     public var peerToken: String? = nil
+    /// Tokens of single peers (`[[peer]]` token_file), by peer URL; they win over `peerToken`.
+    public var peerTokens: [String: String] = [:]
     let logger: Logger
 
     /// - Parameters: `cacheDir`, `endpoint`, `token`: already resolved (config, then environment).
@@ -98,7 +100,7 @@ public struct MirrorRunner: Sendable {
                 }
                 var request = SyncRequest(repo: r.repo, revision: rev, filter: r.filter, endpoint: endpoint, token: token,
                                           location: .cache(cacheDir), transfer: transfer)
-                request.peers = (r.peers ?? config.peers).map { PeerEndpoint(url: $0, token: peerToken) }
+                request.peers = (r.peers ?? config.peers).map { PeerEndpoint(url: $0, token: peerTokens[$0] ?? peerToken) }
                 if !request.peers.isEmpty { request.advertise = config.advertise }
                 do {
                     let (result, _) = try Syncer(request: request, logger: logger).sync(onEvent: onEvent)

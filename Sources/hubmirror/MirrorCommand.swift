@@ -76,12 +76,14 @@ struct MirrorCommand: ParsableCommand {
                 return
             }
             var runner = MirrorRunner(config: cfg, configPath: path, cacheDir: cacheDir, endpoint: endpoint, token: token, transfer: transfer)
-            runner.peerToken = try cfg.peerTokenFile.map { file -> String in
+            func readToken(_ file: String, _ what: String) throws -> String {
                 guard let d = FileManager.default.contents(atPath: HFEnvironment.absolute(file)) else {
-                    throw HubError(.config, "\(cfg.location(of: "peer_token_file")): cannot read peer_token_file \(file)")
+                    throw HubError(.config, "\(what): cannot read \(file)")
                 }
                 return String(decoding: d, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             }
+            runner.peerToken = try cfg.peerTokenFile.map { try readToken($0, "\(cfg.location(of: "peer_token_file")): peer_token_file") }
+            for (url, file) in cfg.peerTokenFiles { runner.peerTokens[url] = try readToken(file, "\(cfg.file): token_file of [[peer]] \(url)") }
             let json = self.json
             let report = try runner.run(onEntry: { e in
                 guard !json else { return }

@@ -25,6 +25,10 @@ import Testing
             peers = ["http://mirror-b:8080"]
             advertise = "http://mirror-a:8080"
 
+            [[peer]]
+            url = "http://mirror-c:8080"
+            token_file = "/etc/hubmirror/c.token"
+
             [retention]
             keep_unreferenced = 2
             grace = 600.5
@@ -43,12 +47,13 @@ import Testing
         #expect(c.stateDir == "/var/lib/hubmirror" && c.connections == 16 && c.jobs == 4)
         #expect(c.chunkSize == 32 << 20 && c.maxRate == 1 << 20 && c.stallTimeout == 45 && !c.fsync)
         #expect(c.keepUnreferenced == 2 && c.grace == 600.5)
-        #expect(c.peers == ["http://mirror-b:8080"] && c.advertise == "http://mirror-a:8080")
+        #expect(c.peers == ["http://mirror-b:8080", "http://mirror-c:8080"] && c.advertise == "http://mirror-a:8080")
+        #expect(c.peerTokenFiles == ["http://mirror-c:8080": "/etc/hubmirror/c.token"])
         #expect(c.repos.count == 2)
         #expect(c.repos[0].repo.description == "openai-community/gpt2" && c.repos[0].revisions == ["main", "refs/pr/1"])
         #expect(c.repos[0].filter.keeps("config.json") && !c.repos[0].filter.keeps("model.bin"))
-        #expect(c.repos[0].line == 18)
-        #expect(c.repos[1].repo.type == .dataset && c.repos[1].revisions == ["main"] && c.repos[1].line == 24)
+        #expect(c.repos[0].line == 22)
+        #expect(c.repos[1].repo.type == .dataset && c.repos[1].revisions == ["main"] && c.repos[1].line == 28)
     }
 
     @Test("Errors name the file, the line and the key", arguments: [
@@ -73,6 +78,9 @@ import Testing
         ("max_rate = 10\n[[repo]]\nid = \"a/b\"\n", "m.toml:1: 'max_rate' must be a size of at least"),
         ("cache_dir = \"\"\n[[repo]]\nid = \"a/b\"\n", "m.toml:1: 'cache_dir' is empty"),
         ("advertise = \"mirror-a:8080\"\n[[repo]]\nid = \"a/b\"\n", "m.toml:1: 'advertise' must be this mirror's http(s) serve URL"),
+        ("[[peer]]\ntoken_file = \"t\"\n[[repo]]\nid = \"a/b\"\n", "m.toml:1: [[peer]] number 1 has no url"),
+        ("[[repo]]\nid = \"a/b\"\n[[peer]]\nurl = \"x\"\n", "m.toml:4: a [[peer]] url must be an http(s) URL"),
+        ("[[peer]]\nurl = \"http://c:1\"\ntoken = \"t\"\n[[repo]]\nid = \"a/b\"\n", "m.toml:3: unknown key 'token' in [[peer]] number 1"),
     ])
     func errors(_ text: String, _ expected: String) {
         do {
