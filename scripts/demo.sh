@@ -71,6 +71,9 @@ say "hubmirror replicate: a third mirror copies every repo and ref the first ser
 run "$BIN/hubmirror" replicate --from "$MIRROR" --cache-dir "$OUT/replica-cache"
 run "$BIN/hubmirror" replicate --from "$MIRROR" --cache-dir "$OUT/replica-cache"
 
+say "a fleet started together: three empty mirrors, each the others' peer (--advertise), split the hub's bytes (Examples/fleet.sh)"
+BIN="$BIN" bash Examples/fleet.sh | sed 's/^/  /'
+
 say "hubmirror serve --upstream: an empty mirror fills itself on demand, file by file, verified"
 mkdir -p "$OUT/pull-store"
 start pull "$BIN/hubmirror" serve --cache-dir "$OUT/pull-store" --port 0 --upstream "$ENDPOINT"
