@@ -94,7 +94,7 @@ let package = Package(
 
         .testTarget(name: "HubCoreTests", dependencies: ["HubCore", "HubDigest"]),
         .testTarget(name: "HubStoreTests", dependencies: ["HubCore", "HubStore"]),
-        .testTarget(name: "HubTransferTests", dependencies: ["HubCore", "HubTransfer", "HubHTTP", "HubDigest"]),
+        .testTarget(name: "HubTransferTests", dependencies: ["HubCore", "HubTransfer", "HubHTTP", "HubDigest", "HubStore"]),
         .testTarget(name: "IntegrationTests", dependencies: ["HubCore", "HubDigest", "HubFakeHub", "HubStore", "HubSync", "HubAPI", "HubTransfer", "HubHTTP", "HubMaintenance", "HubOperations", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FakeHubTests", dependencies: ["HubFakeHub", "HubCore", "HubDigest"]),
         .testTarget(name: "PeerTests", dependencies: [

@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include "CFileShims.h"
 
@@ -8,5 +9,15 @@ int hm_start_writeback(int fd, long long offset, long long length) {
 #else
     (void)fd; (void)offset; (void)length;
     return 0;
+#endif
+}
+
+int hm_open_direct(const char *path) {
+#ifdef O_DIRECT
+    return open(path, O_RDWR | O_DIRECT | O_CLOEXEC);
+#else
+    (void)path;
+    errno = EINVAL;
+    return -1;
 #endif
 }

@@ -85,6 +85,9 @@ struct TransferFlags: ParsableArguments {
     @Flag(name: .long, help: "Do not fsync files before publishing them (faster; a power loss may leave recent blobs truncated).")
     var noFsync = false
 
+    @Flag(name: .long, help: "Write through the page cache instead of with O_DIRECT (files are then in the page cache right after the sync).")
+    var bufferedWrites = false
+
     func options() throws -> TransferOptions {
         var o = TransferOptions()
         guard jobs >= 1, jobs <= 256 else { throw HubError(.usage, "--jobs must be between 1 and 256, not \(jobs)") }
@@ -94,6 +97,7 @@ struct TransferFlags: ParsableArguments {
         o.connections = connections
         o.stallTimeout = stallTimeout
         o.durable = !noFsync
+        o.directWrites = !bufferedWrites
         if let c = chunkSize {
             guard let v = ByteSize.parse(c), v >= 64 * 1024 else { throw HubError(.usage, "--chunk-size '\(c)' is not a size of at least 64K (e.g. 16M)") }
             o.chunkSize = v

@@ -465,3 +465,70 @@ final class Driver {
     func localFailure(_ e: HubError) -> [FileTransfer.Action] { m.localFailure(e) }
     func sourceUnusable(_ s: Int) { m.sourceUnusable(s) }
 }
+
+/// The window: received bytes wait in memory until stored, so requests are started only as far as it reaches.
+@Suite struct FileTransferWindowTests {
+    typealias T = FileTransferTests
+    static let mib = T.mib
+
+    static func windowed(bytes: Int64 = 4 * mib, request: Int64 = mib, resumed: IntervalSet = IntervalSet()) -> (Driver, FileTransfer.Request) {
+        let m = T.machine(resumed: resumed) { $0.window = FileTransfer.Window(bytes: bytes, requestSize: request) }
+        let r0 = m.nextRequest(now: 0) { _ in true }!
+        #expect(m.headersReceived(r0.id, status: 302, headers: T.headers([("Location", T.cdnURL)])) == nil)
+        _ = m.requestFinished(r0.id, .redirected(to: T.cdnURL), now: 0)
+        let r1 = m.nextRequest(now: 0) { _ in true }!
+        return (m, r1)
+    }
+
+    @Test func requestsAreCutToTheRequestSizeAndStartedOnlyAsFarAsTheWindowReaches() throws {
+        let (m, first) = Self.windowed()
+        #expect(first.range == ByteRange(0, Self.mib), "a 4 MiB chunk asked for 1 MiB at a time")
+        _ = T.deliver(m, first)
+        var ends: [Int64] = []
+        while let r = m.nextRequest(now: 0, canUse: { _ in true }) { ends.append(r.range.end) }
+        #expect(ends == [2, 3, 4].map { $0 * Self.mib }, "nothing past stored + window (0 + 4 MiB)")
+        m.m.stored(upTo: Self.mib)
+        let next = try #require(m.nextRequest(now: 0) { _ in true })
+        #expect(next.range == ByteRange(4 * Self.mib, 5 * Self.mib))
+        #expect(m.nextRequest(now: 0) { _ in true } == nil, "the window is full again")
+    }
+
+    @Test func theJournalHoldsTheStoredPrefixAndWhatWasOnDiskNotWhatWaitsInTheWindow() throws {
+        let leftover = ByteRange(8 * Self.mib, 10 * Self.mib)
+        let (m, first) = Self.windowed(resumed: IntervalSet([leftover]))
+        #expect(m.m.hasherStarted() == IntervalSet([leftover]), "the hasher reads the leftover from disk")
+        _ = T.deliver(m, first)
+        let second = try #require(m.nextRequest(now: 0) { _ in true })
+        _ = T.deliver(m, second)
+        m.m.stored(upTo: Self.mib)
+        #expect(m.tick(now: 0.6) == [.journal(IntervalSet([ByteRange(0, Self.mib), leftover]))])
+        #expect(m.m.windowRanges == IntervalSet([ByteRange(Self.mib, 2 * Self.mib)]))
+        // A run that stops writes its windows out: then all of it is on disk.
+        m.m.storedEverything()
+        #expect(m.m.windowRanges == IntervalSet())
+        #expect(m.stop() == [.journal(IntervalSet([ByteRange(0, 2 * Self.mib), leftover]))])
+    }
+
+    @Test func aNewHasherStartsTheWindowAtZeroAndKeepsWhatIsOnDisk() throws {
+        let (m, first) = Self.windowed(bytes: 16 * Self.mib, request: 4 * Self.mib)
+        _ = T.deliver(m, first)
+        m.m.stored(upTo: first.range.end)
+        #expect(m.m.hasherStarted() == IntervalSet([first.range]), "stored bytes are on disk for the next hasher")
+        #expect(m.m.storedTo == 0)
+        #expect(m.m.journalRanges == IntervalSet([first.range]))
+    }
+
+    @Test func aServerThatIgnoresRangeStillGetsOneWholeFileStream() throws {
+        let (m, first) = Self.windowed()
+        #expect(m.headersReceived(first.id, status: 200, headers: T.headers([("Content-Length", "\(T.entry.size)")])) != nil)
+        _ = m.requestFinished(first.id, .finished(.completed), now: 0)
+        let whole = try #require(m.nextRequest(now: 10) { _ in true })
+        #expect(whole.range == ByteRange(0, T.entry.size) && !whole.ranged, "the engine pauses it at the window's end instead")
+    }
+
+    @Test func withoutAWindowEveryWrittenByteIsJournaled() throws {
+        let (m, first) = T.resolvedMachine()
+        #expect(m.m.journalRanges == IntervalSet([first.range]))
+        #expect(m.m.windowRanges == IntervalSet())
+    }
+}

@@ -22,6 +22,12 @@ public final class PartialFile: StagedContent, @unchecked Sendable {
     public private(set) var resumed = IntervalSet()
     let journalFile: ResumeJournal
     private var fd: Int32 = -1
+    /// The same file opened with O_DIRECT, when the file system allows it.
+    private var directFD: Int32 = -1
+    public private(set) var directAlignment: Int?
+    public private(set) var directRefusal: String?
+    /// 4 KiB: the largest logical block size in common use, so valid for 512-byte devices as well.
+    public static let directBlock = 4096
 
     /// Opens (or creates and preallocates) the partial file of `etag` in `directory`, resuming its
     /// journal when the file still has its full size.
@@ -36,6 +42,16 @@ public final class PartialFile: StagedContent, @unchecked Sendable {
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         if fd < 0 { throw FS.error("create partial file", path) }
         if !resumable { try allocate() }
+        openDirect()
+    }
+
+    private func openDirect() {
+        directFD = hm_open_direct(path)
+        if directFD >= 0 {
+            directAlignment = Self.directBlock
+        } else {
+            directRefusal = "the file system of \(path) refuses O_DIRECT (\(String(cString: strerror(errno))))"
+        }
     }
 
     deinit { close() }
@@ -58,6 +74,27 @@ public final class PartialFile: StagedContent, @unchecked Sendable {
             let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
             if n < 0 {
                 if errno == EINTR { continue }
+                throw FS.error("write", path)
+            }
+            done += n
+        }
+    }
+
+    public func writeDirect(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(HubError) {
+        guard directFD >= 0 else { return try write(bytes, at: offset) }
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(directFD, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EINVAL {
+                    // Opened, but the file system refuses these writes (alignment, or no O_DIRECT after all).
+                    directRefusal = "the file system of \(path) refuses O_DIRECT writes (\(String(cString: strerror(errno))))"
+                    Glibc.close(directFD)
+                    directFD = -1
+                    directAlignment = nil
+                    return try write(UnsafeRawBufferPointer(rebasing: bytes[done...]), at: offset + Int64(done))
+                }
                 throw FS.error("write", path)
             }
             done += n
@@ -98,6 +135,7 @@ public final class PartialFile: StagedContent, @unchecked Sendable {
 
     public func close() {
         if fd >= 0 { Glibc.close(fd); fd = -1 }
+        if directFD >= 0 { Glibc.close(directFD); directFD = -1 }
         journalFile.close()
     }
 

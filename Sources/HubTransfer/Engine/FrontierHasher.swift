@@ -5,6 +5,8 @@ import HubStore
 
 /// What the hasher found.
 enum HashOutcome: Sendable {
+    /// The bytes below this offset are hashed and stored: their window slots are free again.
+    case stored(Int64)
     /// The whole content is hashed (and durable when asked): its digests, with chunk digests if computed.
     case finished(sha256: String, gitBlobID: String?, chunks: ChunkDigests?)
     /// The bytes of this range do not match the chunk's expected SHA-256; hashing went back to its start.
@@ -12,30 +14,36 @@ enum HashOutcome: Sendable {
     case failed(HubError)
 }
 
-/// Hashes staged content from byte 0 up to the end of its contiguous written prefix, on its own
-/// queue, as the prefix grows. Data is read back right after it was written, so it comes from the page
-/// cache: no second pass over the disk. On resume the journaled prefix is simply hashed again, which
-/// is why no hash state needs to survive a crash.
+/// Hashes a file from byte 0 up to the end of its contiguous received prefix, on its own queue, as
+/// the prefix grows, and hands what it hashed to the `WindowWriter`. New bytes are hashed in the
+/// file's window, where the requests copied them: nothing is read back from the disk. Only ranges an
+/// earlier run left on disk are read (and not written again). On resume the journaled prefix is simply
+/// hashed again, which is why no hash state needs to survive a crash.
 ///
 /// With a chunk size it also computes each chunk's SHA-256; with expected chunk digests it checks each
 /// chunk as it completes and, on a mismatch, goes back to the chunk's start (the file digest too, from
-/// a copy kept at the boundary) so that only that chunk need be fetched again.
+/// a copy kept at the boundary) so that only that chunk need be fetched again; a chunk is then stored
+/// only once it verified, so a bad chunk never reaches the disk.
 final class FrontierHasher: @unchecked Sendable {
+    let window: FileWindow
+    private let writer: WindowWriter
     private let queue: DispatchQueue
     private let content: any StagedContent
     private var hasher: ContentHasher
     private let size: Int64
     private var hashedTo: Int64 = 0
+    /// Bytes below this are handed to the writer.
+    private var handedTo: Int64 = 0
+    /// Hand bytes to the writer in pieces of at least this many (the write size).
+    private let writeSize: Int64
+    /// Ranges an earlier run left on disk: hashed from there, not written again.
+    private var onDisk: IntervalSet
+    private var readBuffer: UnsafeMutableRawBufferPointer?
     private var requestedTo: Int64 = -1   // touched only on the engine thread
     private var cancelled = false
     /// A chunk failed: requests queued before the engine took note are stale until `rewound(to:)`.
     private var halted = false
-    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
     private let onResult: @Sendable (HashOutcome) -> Void
-    /// Told the new end of the hashed prefix after each read (on the hasher's queue).
-    private let onProgress: @Sendable (Int64) -> Void
-    /// Write the data to disk as it is hashed, and make it durable before reporting the digest.
-    private let durable: Bool
 
     private let chunkSize: Int64?
     private let expected: ChunkDigests?
@@ -44,13 +52,20 @@ final class FrontierHasher: @unchecked Sendable {
     /// The file hasher as it was at the start of the current chunk (only when chunks are checked).
     private var atChunkStart: ContentHasher?
 
-    init(content: any StagedContent, gitBlob: Bool, label: String, durable: Bool = true,
+    /// - Parameters:
+    ///   - onDisk: ranges already on disk (an earlier run's); everything else arrives in `window`.
+    ///   - direct: write with O_DIRECT where the content takes it.
+    ///   - onProgress: told the new end of the stored prefix (on the writer's queue).
+    init(content: any StagedContent, window: FileWindow, onDisk: IntervalSet, gitBlob: Bool, label: String,
+         durable: Bool = true, direct: Bool = true, writeSize: Int64 = 2 << 20,
          chunkSize: Int64? = nil, expected: ChunkDigests? = nil,
          onProgress: @escaping @Sendable (Int64) -> Void = { _ in },
          onResult: @escaping @Sendable (HashOutcome) -> Void) {
         self.content = content
+        self.window = window
+        self.onDisk = onDisk
         size = content.size
-        self.durable = durable
+        self.writeSize = max(1, min(writeSize, Int64(window.capacity) / 2))
         self.expected = expected
         self.chunkSize = expected?.chunkSize ?? chunkSize
         hasher = ContentHasher(size: size, gitBlob: gitBlob)
@@ -58,12 +73,13 @@ final class FrontierHasher: @unchecked Sendable {
         if expected != nil { atChunkStart = hasher.copy() }
         queue = DispatchQueue(label: "hubmirror.hash.\(label)")
         self.onResult = onResult
-        self.onProgress = onProgress
+        writer = WindowWriter(content: content, window: window, direct: direct, durable: durable, label: label,
+                              onStored: { onProgress($0); onResult(.stored($0)) }, onResult: onResult)
     }
 
-    deinit { buffer.deallocate() }
+    deinit { readBuffer?.deallocate() }
 
-    /// Asks for hashing up to `end` (the contiguous written prefix). Cheap; work happens on the queue.
+    /// Asks for hashing up to `end` (the contiguous received prefix). Cheap; work happens on the queue.
     func advance(to end: Int64) {
         guard end > requestedTo else { return }
         requestedTo = end
@@ -77,46 +93,93 @@ final class FrontierHasher: @unchecked Sendable {
         queue.async { [self] in halted = false }
     }
 
-    func cancel() { queue.sync { cancelled = true } }
+    /// Hands what is hashed to the writer now (down to the write alignment) instead of waiting for a
+    /// full write: on a slow or stalled link the stored prefix (the journal, a pull-through reader)
+    /// keeps moving. Chunks that are checked still wait until they verified.
+    func flush() {
+        queue.async { [self] in
+            guard !cancelled, !halted, expected == nil else { return }
+            handOff(upTo: hashedTo == size ? size : hashedTo / 4096 * 4096)
+        }
+    }
+
+    /// Stops hashing and writing; returns once neither is under way.
+    func cancel() {
+        queue.sync { cancelled = true }
+        writer.cancel()
+    }
 
     private func work(upTo end: Int64) {
         guard !cancelled, !halted else { return }
-        let buf = buffer
         while hashedTo < end && !cancelled {
-            var want = min(Int64(buf.count), end - hashedTo)
+            var want = min(1 << 20, end - hashedTo)
             if let cs = chunkSize { want = min(want, (hashedTo / cs + 1) * cs - hashedTo) }
+            let leftover = onDisk.ranges.first { $0.start <= hashedTo && hashedTo < $0.end }
+            if let l = leftover {
+                want = min(want, l.end - hashedTo)
+                guard readLeftover(ByteRange(hashedTo, hashedTo + want)) else { return }
+            } else {
+                if let next = onDisk.ranges.first(where: { $0.start > hashedTo }) { want = min(want, next.start - hashedTo) }
+                for s in window.slices(ByteRange(hashedTo, hashedTo + want)) {
+                    let piece = UnsafeRawBufferPointer(s)
+                    hasher.update(piece)
+                    chunk?.update(piece)
+                }
+            }
+            hashedTo += want
+            if let cs = chunkSize, hashedTo % cs == 0 || hashedTo == size, !chunkEnded(cs) { return }
+            // Checked chunks are handed over when they verified (in chunkEnded), the rest as they are hashed.
+            if expected == nil && (hashedTo - handedTo >= writeSize || hashedTo == size) { handOff(upTo: hashedTo == size ? size : hashedTo / 4096 * 4096) }
+        }
+        if hashedTo == size && !cancelled {
+            handOff(upTo: size)
+            let d = hasher.finish()
+            writer.finish(.finished(sha256: d.sha256, gitBlobID: d.gitBlobID, chunks: chunkSize.map { ChunkDigests(chunkSize: $0, sha256: chunkList) }))
+            cancelled = true
+        }
+    }
+
+    /// Reads a range an earlier run left on disk and hashes it. False when that failed (reported).
+    private func readLeftover(_ r: ByteRange) -> Bool {
+        if readBuffer == nil { readBuffer = .allocate(byteCount: 1 << 20, alignment: 4096) }
+        let buf = readBuffer!
+        var at = r.start
+        while at < r.end {
             let n: Int
             do {
-                n = try content.read(into: UnsafeMutableRawBufferPointer(rebasing: buf[0..<Int(want)]), at: hashedTo)
+                n = try content.read(into: UnsafeMutableRawBufferPointer(rebasing: buf[0..<Int(r.end - at)]), at: at)
             } catch {
                 finish(.failed(error))
-                return
+                return false
             }
             if n == 0 {
                 finish(.failed(HubError(.store, "partial file is shorter than its journal says")))
-                return
+                return false
             }
             let piece = UnsafeRawBufferPointer(rebasing: buf[0..<n])
             hasher.update(piece)
             chunk?.update(piece)
-            // Start writeback of what was just hashed, so the final sync waits only for the tail
-            // and disk writes overlap the download instead of following it.
-            if durable { content.startWriteback(offset: hashedTo, count: Int64(n)) }
-            hashedTo += Int64(n)
-            if let cs = chunkSize, hashedTo % cs == 0 || hashedTo == size, !chunkEnded(cs) { return }
-            onProgress(hashedTo)
+            at += Int64(n)
         }
-        if hashedTo == size && !cancelled {
-            // Durable before it can be published; done here so the transfer thread never blocks on the disk.
-            if durable {
-                do { try content.syncData() } catch {
-                    finish(.failed(error))
-                    return
-                }
+        return true
+    }
+
+    /// Hands `handedTo ..< end` to the writer, split where the bytes lie (window or disk).
+    private func handOff(upTo end: Int64) {
+        guard end > handedTo else { return }
+        var pieces: [WindowWriter.Piece] = []
+        var at = handedTo
+        while at < end {
+            if let l = onDisk.ranges.first(where: { $0.start <= at && at < $0.end }) {
+                pieces.append(.init(range: ByteRange(at, min(end, l.end)), inWindow: false))
+            } else {
+                let next = onDisk.ranges.first { $0.start > at }?.start ?? end
+                pieces.append(.init(range: ByteRange(at, min(end, next)), inWindow: true))
             }
-            let d = hasher.finish()
-            finish(.finished(sha256: d.sha256, gitBlobID: d.gitBlobID, chunks: chunkSize.map { ChunkDigests(chunkSize: $0, sha256: chunkList) }))
+            at = pieces.last!.range.end
         }
+        handedTo = end
+        writer.store(pieces)
     }
 
     /// A chunk is complete: record or check its digest. False when it failed (hashing went back).
@@ -130,13 +193,28 @@ final class FrontierHasher: @unchecked Sendable {
             hashedTo = start
             chunk = Digest(.sha256)
             halted = true
+            // Whatever was on disk there is refetched into the window.
+            onDisk = Self.subtract(ByteRange(start, min(start + cs, size)), from: onDisk)
             onResult(.chunkFailed(ByteRange(start, min(start + cs, size))))
             return false
         }
         chunkList.append(digest)
         chunk = Digest(.sha256)
-        if expected != nil { atChunkStart = hasher.copy() }
+        if expected != nil {
+            atChunkStart = hasher.copy()
+            handOff(upTo: hashedTo)
+        }
         return true
+    }
+
+    static func subtract(_ cut: ByteRange, from set: IntervalSet) -> IntervalSet {
+        var out = IntervalSet()
+        for r in set.ranges {
+            if r.end <= cut.start || r.start >= cut.end { out.insert(r); continue }
+            if r.start < cut.start { out.insert(ByteRange(r.start, cut.start)) }
+            if r.end > cut.end { out.insert(ByteRange(cut.end, r.end)) }
+        }
+        return out
     }
 
     private func finish(_ outcome: HashOutcome) {

@@ -32,10 +32,13 @@ public final class TransferEngine: @unchecked Sendable {
 
     // Cross-thread inbox (hashers post here).
     let inboxLock = NSLock()
-    var inbox: [(FileRun, HashOutcome)] = []
+    var inbox: [(FileRun, Int, HashOutcome)] = []
+    var loggedWriteMode = false
+    /// Received bytes go to a file's state machine (and so to its hasher) in pieces of this size.
+    static let reportUnit: Int64 = 1 << 20
 
     public init(options: TransferOptions, logger: Logger, onEvent: @escaping @Sendable (TransferEvent) -> Void = { _ in }) {
-        self.options = options
+        self.options = options.tuned(ProcessInfo.processInfo.environment["HUBMIRROR_TUNING"])
         self.logger = logger
         self.onEvent = onEvent
     }
@@ -70,8 +73,19 @@ public final class TransferEngine: @unchecked Sendable {
             config.retry = options.retry
             config.corruptionRetries = options.corruptionRetries
             config.journalInterval = options.journalInterval
+            config.window = window(for: job)
             config.fleet = options.fleet
             let f = FileRun(job: job, machine: FileTransfer(config, resumed: staged.resumed, now: Self.now()), staged: staged)
+            if !loggedWriteMode {
+                loggedWriteMode = true
+                if !options.directWrites {
+                    logger.info("writing through the page cache (buffered writes asked for)")
+                } else if staged.directAlignment != nil {
+                    logger.info("writing with O_DIRECT (the page cache is bypassed)")
+                } else {
+                    logger.notice("writing through the page cache: \(staged.directRefusal ?? "no direct writes")")
+                }
+            }
             files.append(f)
             let resumed = staged.resumed.totalBytes
             totalToReceive += job.entry.size - resumed
@@ -154,7 +168,7 @@ public final class TransferEngine: @unchecked Sendable {
     }
 
     func start(_ f: FileRun, _ request: FileTransfer.Request) {
-        let r = RequestRun(id: request.id, file: f, source: request.source, range: request.range, shared: shared)
+        let r = RequestRun(id: request.id, file: f, source: request.source, range: request.range, shared: shared, window: f.hasher!.window)
         let source = f.machine.config.sources[request.source]
         let headers: [(String, String)] = request.ranged ? [("Range", request.range.httpRange)] : []
         let stream = StreamingTransfer(url: request.url, headers: headers, credentials: source.credentials,
@@ -171,6 +185,7 @@ public final class TransferEngine: @unchecked Sendable {
         r.attribute()
         r.file.requests.removeValue(forKey: r.id)
         shared.paused.removeAll { $0 === r }
+        r.file.waitingForWindow.removeAll { $0 === r }
         inFlightBySource[r.file.sourceIDs[r.source], default: 1] -= 1
         options.budget?.release()
     }
@@ -180,14 +195,10 @@ public final class TransferEngine: @unchecked Sendable {
     /// A request ended: its bytes go to the machine, then what it means.
     func finished(_ r: RequestRun, _ outcome: TransportOutcome) {
         let f = r.file
-        r.flush()
         release(r)
-        apply(f, f.machine.bytesWritten(r.id, upTo: r.fileCursor))
+        apply(f, f.machine.bytesWritten(r.id, upTo: r.cursor))
         let end: RequestEnd
-        if let e = r.writeError {
-            if e.kind == .diskFull || e.kind == .readOnly { fatal = e }
-            end = .localError(e)
-        } else if let e = r.overrun {
+        if let e = r.overrun {
             end = .localError(e)
         } else if outcome == .completed, let status = r.stream?.responseStatus, (300..<400).contains(status) {
             end = .redirected(to: r.stream?.redirectURL)
@@ -197,19 +208,17 @@ public final class TransferEngine: @unchecked Sendable {
         apply(f, f.machine.requestFinished(r.id, end, now: Self.now()))
     }
 
-    /// Periodic: gather buffers are written out, their bytes reported, journals written, progress told.
+    /// Periodic: received bytes reported, journals written, progress told.
     func noteProgress(now: Double) {
         let flushDue = now - lastFlush >= options.journalInterval
         for f in files where f.isActive {
-            for r in f.requests.values {
-                // On a slow link a gather buffer can take seconds to fill; write it out at least every
-                // journal interval so the prefix (journal, hashing, a pull-through reader) keeps moving.
-                if flushDue && r.buffered > 0 { r.flush() }
-                if r.fileCursor > r.reportedTo {
-                    r.reportedTo = r.fileCursor
-                    apply(f, f.machine.bytesWritten(r.id, upTo: r.fileCursor))
-                }
+            // In pieces (each report may wake the hasher), and on a slow link at least every journal
+            // interval, so that the prefix (hashing, the journal, a pull-through reader) keeps moving.
+            for r in f.requests.values where r.unreported >= Self.reportUnit || (r.unreported > 0 && (flushDue || r.waitingForWindow)) {
+                r.reportedTo = r.cursor
+                apply(f, f.machine.bytesWritten(r.id, upTo: r.cursor))
             }
+            if flushDue { f.hasher?.flush() }
             apply(f, f.machine.tick(now: now))
         }
         if flushDue { lastFlush = now }
@@ -219,32 +228,60 @@ public final class TransferEngine: @unchecked Sendable {
         }
     }
 
+    /// The window of a file: `windowBytes`, or two chunks when its chunk digests are checked (a chunk
+    /// is stored only once it verified), never more than the file needs. Requests are sized so that the
+    /// one at the hash frontier always fits once the stored prefix has caught up with the hashed one.
+    func window(for job: FileJob) -> FileTransfer.Window {
+        var bytes = options.windowBytes
+        var held = min(options.writeSize, bytes / 2)
+        if let c = job.entry.chunks, c.fits(size: job.entry.size) {
+            bytes = max(bytes, 2 * c.chunkSize)
+            held = c.chunkSize
+        }
+        let capacity = Int64(FileWindow.capacity(size: job.entry.size, bytes: bytes))
+        if job.entry.size <= capacity { return FileTransfer.Window(bytes: capacity, requestSize: max(1, job.entry.size)) }
+        let request = min(options.requestSize ?? options.windowBytes / 4, capacity - held - 4096)
+        return FileTransfer.Window(bytes: capacity, requestSize: max(4096, request))
+    }
+
     func startHasher(_ f: FileRun) {
         let label = f.job.label
         let onEvent = self.onEvent
         // Results are posted to the engine thread's inbox; the file is touched only there.
         nonisolated(unsafe) let file = f
-        f.hasher = FrontierHasher(content: f.staged, gitBlob: !f.job.entry.isLFS, label: label, durable: options.durable,
-                                  chunkSize: options.chunkDigestSize, expected: f.job.entry.chunks.flatMap { $0.fits(size: f.job.entry.size) ? $0 : nil },
+        f.hasherGeneration += 1
+        let generation = f.hasherGeneration
+        let onDisk = f.machine.hasherStarted()
+        f.storedTo = 0
+        let window = FileWindow(capacity: Int(f.machine.config.window?.bytes ?? Int64(FileWindow.capacity(size: f.job.entry.size, bytes: options.windowBytes))))
+        f.hasher = FrontierHasher(content: f.staged, window: window, onDisk: onDisk, gitBlob: !f.job.entry.isLFS, label: label,
+                                  durable: options.durable, direct: options.directWrites, writeSize: options.writeSize,
+                                  chunkSize: options.chunkDigestSize, expected: f.expectedChunks,
                                   onProgress: { onEvent(.prefixWritten(label: label, bytes: $0)) }) { [weak self] outcome in
-            self?.post(file, outcome)
+            self?.post(file, generation, outcome)
         }
     }
 
-    func post(_ f: FileRun, _ outcome: HashOutcome) {
-        inboxLock.withLock { inbox.append((f, outcome)) }
+    func post(_ f: FileRun, _ generation: Int, _ outcome: HashOutcome) {
+        inboxLock.withLock { inbox.append((f, generation, outcome)) }
         driver?.wakeup()
     }
 
     func drainInbox() {
-        let items = inboxLock.withLock { () -> [(FileRun, HashOutcome)] in
+        let items = inboxLock.withLock { () -> [(FileRun, Int, HashOutcome)] in
             let i = inbox
             inbox.removeAll()
             return i
         }
-        for (f, outcome) in items where f.isActive {
+        for (f, generation, outcome) in items where f.isActive && generation == f.hasherGeneration {
             switch outcome {
-            case .failed(let e): apply(f, f.machine.localFailure(e))
+            case .stored(let end):
+                f.storedTo = end
+                f.machine.stored(upTo: end)
+                resumeWaiting(f)
+            case .failed(let e):
+                if e.kind == .diskFull || e.kind == .readOnly { fatal = e }
+                apply(f, f.machine.localFailure(e))
             case .chunkFailed(let range):
                 f.hasher?.rewound(to: range.start)
                 apply(f, f.machine.chunkFailed(range))
@@ -279,7 +316,7 @@ public final class TransferEngine: @unchecked Sendable {
                 logger.warning("\(label): cannot write resume journal: \(error.message)")
             }
         case .discard:
-            do { try f.staged.rewriteJournal(f.machine.written.ranges) } catch {
+            do { try f.staged.rewriteJournal(f.machine.journalRanges) } catch {
                 apply(f, f.machine.localFailure(error))
             }
         case .rehash:
@@ -354,12 +391,41 @@ public final class TransferEngine: @unchecked Sendable {
 
     /// Stops a file's requests, keeping what they wrote (journaled) for the next run.
     func stop(_ f: FileRun) {
-        for r in f.requests.values {
-            r.flush()
-            if r.fileCursor > r.reportedTo { apply(f, f.machine.bytesWritten(r.id, upTo: r.fileCursor)) }
+        for r in f.requests.values where r.unreported > 0 {
+            r.reportedTo = r.cursor
+            apply(f, f.machine.bytesWritten(r.id, upTo: r.cursor))
         }
-        apply(f, f.machine.stop())
         f.hasher?.cancel()
+        storeWindow(f)
+        apply(f, f.machine.stop())
         f.staged.close()
+    }
+
+    /// Resumes the requests of `f` that waited for its window to move on.
+    func resumeWaiting(_ f: FileRun) {
+        let list = f.waitingForWindow
+        f.waitingForWindow.removeAll()
+        for r in list where r.waitingForWindow {
+            r.waitingForWindow = false
+            r.stream?.resume()
+        }
+    }
+
+    /// Writes what only the window holds to the staged content (through the page cache), so that a run
+    /// that stops loses none of it; if that fails, the journal keeps just the stored prefix.
+    func storeWindow(_ f: FileRun) {
+        guard let window = f.hasher?.window else { return }
+        do throws(HubError) {
+            for r in f.machine.windowRanges.ranges {
+                var at = r.start
+                for s in window.slices(r) {
+                    try f.staged.write(UnsafeRawBufferPointer(s), at: at)
+                    at += Int64(s.count)
+                }
+            }
+            f.machine.storedEverything()
+        } catch {
+            logger.warning("\(f.job.label): cannot keep the bytes received last: \(error.message)")
+        }
     }
 }

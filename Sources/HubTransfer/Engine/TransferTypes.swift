@@ -20,6 +20,18 @@ public struct TransferOptions: Sendable {
     /// `fdatasync` every file before it is published (a power loss then cannot leave a published blob
     /// truncated). Off: trust the page cache, as most downloaders do.
     public var durable: Bool = true
+    /// Write with O_DIRECT where the file system takes it: no copy into the page cache, so a durable
+    /// sync costs little more than an undurable one, but a freshly synced file is not in the page cache
+    /// when it is first read. Off (or where the file system refuses it): writes through the page cache.
+    public var directWrites: Bool = true
+    /// Bytes of each file held in memory between receiving and storing: the hasher reads them there,
+    /// and requests that would run further ahead wait. Larger for jobs with chunk digests to check
+    /// (two chunks), never larger than the file.
+    public var windowBytes: Int64 = 8 << 20
+    /// Hashed bytes go to the disk in writes of this size.
+    public var writeSize: Int64 = 2 << 20
+    /// Most bytes one ranged request asks for (a quarter of the window unless set).
+    public var requestSize: Int64? = nil
     /// How many times a file whose digest did not match is fetched again.
     public var corruptionRetries: Int = 2
     /// Compute the SHA-256 of every chunk of this size while hashing (for peers); nil: only the
@@ -36,6 +48,26 @@ public struct TransferOptions: Sendable {
     public var shouldStop: @Sendable () -> Bool = { false }
 
     public init() {}
+
+    /// These options with the tuning in `spec` applied, for benchmarks: comma-separated `key=value`
+    /// with keys `window`, `write`, `request` (sizes such as `8M`) and `direct` (`0` or `1`), as read
+    /// from `HUBMIRROR_TUNING`. Unknown keys and bad values are ignored.
+    public func tuned(_ spec: String?) -> TransferOptions {
+        var o = self
+        for item in (spec ?? "").split(separator: ",") {
+            let kv = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2 else { continue }
+            let size = ByteSize.parse(kv[1])
+            switch kv[0] {
+            case "window": if let v = size, v >= 1 << 16 { o.windowBytes = v }
+            case "write": if let v = size, v >= 4096 { o.writeSize = v }
+            case "request": if let v = size, v >= 4096 { o.requestSize = v }
+            case "direct": o.directWrites = kv[1] != "0"
+            default: continue
+            }
+        }
+        return o
+    }
 }
 
 /// One content to fetch: its manifest entry and where its bytes may come from.
