@@ -287,6 +287,24 @@ def head_load(work, name, base, path, a, pid):
     return r
 
 
+def interleaved(measure, rows, a):
+    """Runs `measure(row, a_slice)` for every row in turn, `a.slices` times, each for `a.duration / a.slices`
+    seconds, so that every row (and its `/healthz` row) sees the same background load on a shared machine.
+    Per row: the mean rate, the worst p99 of its slices, and the sums of answers, errors and server CPU."""
+    part = argparse.Namespace(**{**vars(a), "duration": max(1, round(a.duration / a.slices))})
+    merged = {}
+    for _ in range(a.slices):
+        for row in rows:
+            r = measure(row, part)
+            m = merged.setdefault(r["name"], {**r, "rate": 0.0, "p99_ms": 0.0, "good": 0, "bad": 0, "old": 0, "new": 0,
+                                               "errors": 0, "cpu": 0.0})
+            m["rate"] += r["rate"] / a.slices
+            m["p99_ms"] = max(m["p99_ms"], r["p99_ms"])
+            for k in ("good", "bad", "old", "new", "errors", "cpu"):
+                m[k] += r[k]
+    return [merged[name] for name in dict.fromkeys(row[0] for row in rows)]
+
+
 def make_repo(folder, variant):
     """A small model repo like the ones training jobs read at start-up; `variant` changes config.json and
     adds a file, so two variants are two commits whose answers differ."""
@@ -312,6 +330,7 @@ def main():
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--bindir", default=os.path.join(ROOT, ".build", "release"))
     ap.add_argument("--work", default=os.path.join(ROOT, "bench-out", "load"))
+    ap.add_argument("--slices", type=int, default=5, help="each row runs in this many turns, interleaved with the others")
     ap.add_argument("--runs", type=int, default=1, help="repeat the whole set; the run begun at the lowest load is reported")
     ap.add_argument("--write-doc", action="store_true")
     a = ap.parse_args()
@@ -372,10 +391,11 @@ def main():
         for k in range(a.runs):
             load = os.getloadavg()
             bench.log(f"run {k + 1} of {a.runs}, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-            results = [wrk(a.work, r[0], r[1], r[2], a, r[3], commits=r[4] if len(r) > 4 else None) for r in runs]
-            heads = [head_load(a.work, "HEAD /healthz", mirror, "/healthz", a, serve.pid),
-                     head_load(a.work, "HEAD config.json", mirror, f"/{REPO}/resolve/main/config.json", a, serve.pid),
-                     head_load(a.work, "HEAD revision info", mirror, f"/api/models/{REPO}/revision/main", a, serve.pid)]
+            results = interleaved(lambda r, part: wrk(a.work, r[0], r[1], r[2], part, r[3], commits=r[4] if len(r) > 4 else None),
+                                  runs, a)
+            head_rows = [("HEAD /healthz", "/healthz"), ("HEAD config.json", f"/{REPO}/resolve/main/config.json"),
+                         ("HEAD revision info", f"/api/models/{REPO}/revision/main")]
+            heads = interleaved(lambda r, part: head_load(a.work, r[0], mirror, r[1], part, serve.pid), head_rows, a)
             # Under load while sync moves main between the two commits, as often as it can (it ends on the old one).
             publisher = subprocess.Popen([sys.executable, __file__, "--publish-loop", hubmirror, store, hubs[1][1], hubs[0][1],
                                           str(a.duration)], stdout=subprocess.PIPE, text=True)
@@ -415,9 +435,11 @@ def report(results, heads, under_sync, publications, a, load, runs):
     health = results[0]["rate"]
     nginx = {"config.json": results[4]["rate"], "weights.bin": results[5]["rate"]}
     chosen = f"the one of {runs} runs that began at the lowest load" if runs > 1 else "one run"
-    lines = [f"`wrk -t2 -c{a.connections} -d{a.duration}s` on 127.0.0.1, {os.cpu_count()} cores, release build, {chosen} "
-             f"(load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} at its start); every answer checked (status, bytes; "
-             "for HEAD every header but `Date` and `X-Request-Id`).", "",
+    lines = [f"`wrk -t2 -c{a.connections}` on 127.0.0.1, {os.cpu_count()} cores, release build, {chosen} "
+             f"(load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} at its start). Each row ran {a.duration} s in all, as "
+             f"{a.slices} turns of {max(1, round(a.duration / a.slices))} s interleaved with the other rows of its group; req/s is "
+             "the mean of the turns, p99 the worst turn's. Every answer checked (status, bytes; for HEAD every header but `Date` "
+             "and `X-Request-Id`).", "",
              "| request | req/s | ratio to `/healthz` | ratio to nginx | p99 (ms) | server CPU s | wrong answers | errors |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
