@@ -102,9 +102,28 @@ public struct BundleExporter {
         do { return try key.sign(bytes) } catch { throw HubError(.store, "cannot sign the bundle: \(error)") }
     }
 
+    /// Writes volume `v` to `path`; a file appears under its name only once it is complete (it is
+    /// written beside it first), so a failed export leaves no volume that looks whole.
     func writeVolume(_ v: Int, of m: BundleManifest, manifestBytes: [UInt8], manifestSignature: [UInt8]?, content: ExportContent,
                      to path: String, mtime: Int64) throws -> Int64 {
-        let out = try OutputStream(path: path)
+        if path == "-" {
+            return try writeVolume(v, of: m, manifestBytes: manifestBytes, manifestSignature: manifestSignature, content: content,
+                                   into: try OutputStream(path: path), mtime: mtime)
+        }
+        let tmp = "\(path).partial-\(getpid())"
+        do {
+            let n = try writeVolume(v, of: m, manifestBytes: manifestBytes, manifestSignature: manifestSignature, content: content,
+                                    into: try OutputStream(path: tmp), mtime: mtime)
+            try FS.renameItem(tmp, path)
+            return n
+        } catch {
+            FS.removeItem(tmp)
+            throw error
+        }
+    }
+
+    func writeVolume(_ v: Int, of m: BundleManifest, manifestBytes: [UInt8], manifestSignature: [UInt8]?, content: ExportContent,
+                     into out: OutputStream, mtime: Int64) throws -> Int64 {
         let tar = TarWriter(out, mtime: mtime)
         try tar.add(BundleLayout.manifestName, manifestBytes)
         if let manifestSignature { try tar.add(BundleLayout.manifestSignatureName, manifestSignature) }

@@ -206,10 +206,12 @@ public final class BundleImporter: @unchecked Sendable {
                 }
             }
         }
+        var blobsByMember: [String: BundleBlob] = [:]
+        for b in m.blobs { for member in b.members { blobsByMember[member.name] = b } }
         for repo in m.repos.map(\.repo).sorted(by: { $0.cacheFolderName < $1.cacheFolderName }) {
             locks.append(try store.target(repo).lock())
             let path = ImportJournal.path(store, repo, bundleID: m.bundleID)
-            for (name, sha) in ImportJournal.read(at: path, bundleID: m.bundleID) where stillThere(name, sha: sha, m) {
+            for (name, sha) in ImportJournal.read(at: path, bundleID: m.bundleID) where stillThere(name, sha: sha, blobsByMember) {
                 verified[name] = sha
             }
         }
@@ -217,8 +219,8 @@ public final class BundleImporter: @unchecked Sendable {
     }
 
     /// A journaled member counts only while its bytes are still where it put them.
-    func stillThere(_ name: String, sha: String, _ m: BundleManifest) -> Bool {
-        guard let blob = m.blobs.first(where: { $0.members.contains { $0.name == name } }), let t = targets[blob.sha256] else { return false }
+    func stillThere(_ name: String, sha: String, _ blobs: [String: BundleBlob]) -> Bool {
+        guard let blob = blobs[name], let t = targets[blob.sha256] else { return false }
         if targets.held(blob.sha256, in: store) { return true }
         return blob.isSplit && FS.fileSize(partials(t.home).dataPath(t.entry.etag)) == blob.size
     }
