@@ -224,8 +224,8 @@ def main():
     ap.add_argument("--bindir", default=os.path.join(ROOT, ".build", "release"))
     ap.add_argument("--work", default=os.path.join(ROOT, "bench-out"), help="an ABSOLUTE folder (nginx needs one)")
     ap.add_argument("--hubmirror-args", default="", help="extra arguments for hubmirror sync")
-    ap.add_argument("--only", default="", help="comma-separated prefixes of the tools to run")
-    ap.add_argument("--skip", default="", help="comma-separated prefixes of tools not to run")
+    ap.add_argument("--only", default="", help="';'-separated prefixes of the tools to run (tool names hold commas)")
+    ap.add_argument("--skip", default="", help="';'-separated prefixes of the tools not to run")
     ap.add_argument("--variants", default="sync,nosync",
                     help="'sync' runs `sync` before each tool, 'nosync' does not; both by default")
     ap.add_argument("--compare-bindir", default=None,
@@ -319,10 +319,10 @@ def main():
         tools[name] = (lambda d: [hm, "sync", repo, "--endpoint", endpoint, "--cache-dir", d] + extra, True)
         tool_env[name] = dict(env, HUBMIRROR_TUNING=tuning)
     if a.only:
-        keep = a.only.split(",")
+        keep = a.only.split(";")
         tools = {k: v for k, v in tools.items() if any(k.startswith(x) for x in keep)}
     if a.skip:
-        drop = a.skip.split(",")
+        drop = a.skip.split(";")
         tools = {k: v for k, v in tools.items() if not any(k.startswith(x) for x in drop)}
     variants = a.variants.split(",")
     runs = {(v, k): [] for v in variants for k in tools}
