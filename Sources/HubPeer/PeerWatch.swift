@@ -19,6 +19,9 @@ public final class PeerWatch: Sendable {
         /// For this long after the start a peer that does not list a content yet is expected to start
         /// on it (a mirror started at about the same moment whose sync has not planned it yet).
         public var startGrace: Double = 2
+        /// The same for the members of a fleet (`--advertise`): they are meant to run together, so a
+        /// member that has not planned a content yet is waited for longer before its chunks are owned anew.
+        public var fleetStartGrace: Double = 10
         /// Timeout of one `have` query; a peer that misses it counts as gone until it answers again.
         public var timeout: Double = 5
         public init() {}

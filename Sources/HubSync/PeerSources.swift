@@ -20,7 +20,9 @@ struct PeerSources {
             endpoint: request.endpoint, repo: request.repo, commit: commit, credentials: request.credentials, isFallback: true)]
         let digests = Array(Set(entries.map(\.etag))).sorted()
         let peers = (request.authority.map { [$0] } ?? []) + request.peers.filter { $0.url != request.authority?.url }
-        watch = PeerWatch(peers: peers, digests: digests, timing: request.peerTiming)
+        var timing = request.peerTiming
+        if request.advertise != nil { timing.startGrace = timing.fleetStartGrace }
+        watch = PeerWatch(peers: peers, digests: digests, timing: timing)
         var sources: [any ContentSource] = []
         for (i, peer) in peers.enumerated() {
             if let why = watch.firstErrors[i] {

@@ -39,6 +39,10 @@ import Testing
         r.peers = peers.map { PeerEndpoint(url: $0) }
         r.advertise = advertise
         r.peerTiming.interval = 0.1
+        // A loaded test machine may keep a mirror from its first bytes for seconds: the split is what
+        // is tested here (giving up on a member is MultiSourceTests').
+        r.peerTiming.patience = 30
+        r.peerTiming.fleetStartGrace = 30
         r.transfer.journalInterval = 0.1
         return r
     }
