@@ -92,9 +92,9 @@ public final class PeerWatch: Sendable {
                         continue
                     }
                     let before = s.held[i][d]
-                    let now_ = Held(whole: h.whole, ranges: h.whole ? IntervalSet() : h.heldRanges)
-                    if now_.whole && before?.whole != true || now_.ranges.totalBytes > (before?.ranges.totalBytes ?? 0) { s.progressAt[i] = now }
-                    s.held[i][d] = now_
+                    let after = Held(whole: h.whole, ranges: h.whole ? IntervalSet() : h.heldRanges)
+                    if after.whole && before?.whole != true || after.ranges.totalBytes > (before?.ranges.totalBytes ?? 0) { s.progressAt[i] = now }
+                    s.held[i][d] = after
                 }
             }
             return nil

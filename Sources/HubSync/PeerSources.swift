@@ -10,7 +10,8 @@ import Logging
 /// fallback for whatever no peer holds or will soon (none with `--authority`: then only peers). A peer
 /// that cannot be reached at the start is skipped for the run.
 struct PeerSources {
-    let sourcesByEtag: [String: [any ContentSource]]
+    /// For every content of the fetch: the peers, then the upstream fallback.
+    let sources: [any ContentSource]
     /// Keeps the peers' holdings current while the fetch runs; stop it when the fetch is over.
     let watch: PeerWatch
 
@@ -31,6 +32,6 @@ struct PeerSources {
             }
             sources.append(PeerSource(base: peer.url, token: peer.token, maxConnections: request.transfer.connections, watch: (watch, i)))
         }
-        sourcesByEtag = Dictionary(uniqueKeysWithValues: digests.map { ($0, sources + upstream) })
+        self.sources = sources + upstream
     }
 }

@@ -17,7 +17,19 @@ public enum RepoInfoRecord {
         if knownTags == nil && RefKind.mayBeTag(revision) && (newRef || tags == nil) {
             tags = (try? api.tagNames(repo)) ?? tags ?? []
         }
-        try store.saveRepoInfo(RepoInfo(repo: repo, isPrivate: info.isPrivate, gated: info.gated,
-                                        endpoint: Redact.url(endpoint), lastSync: Date().timeIntervalSince1970, tags: tags))
+        try store.saveRepoInfo(record(info, repo: repo, endpoint: endpoint, lastSync: Date().timeIntervalSince1970, tags: tags))
+    }
+
+    /// Before a first sync fetches anything: the repo's visibility only (no sync time, tags not asked),
+    /// so that the mirror's peer routes can tell whether a caller may see the content it is downloading.
+    /// An existing record is left as it is.
+    public static func saveVisibility(_ info: RevisionInfo, repo: RepoRef, store: CacheStore, endpoint: String) {
+        guard store.loadRepoInfo(repo) == nil else { return }
+        try? FS.mkdirs(store.stateDirectory(repo))
+        try? store.saveRepoInfo(record(info, repo: repo, endpoint: endpoint, lastSync: nil, tags: nil))
+    }
+
+    static func record(_ info: RevisionInfo, repo: RepoRef, endpoint: String, lastSync: Double?, tags: [String]?) -> RepoInfo {
+        RepoInfo(repo: repo, isPrivate: info.isPrivate, gated: info.gated, endpoint: Redact.url(endpoint), lastSync: lastSync, tags: tags)
     }
 }

@@ -119,7 +119,7 @@ public final class Syncer: Sendable {
                 var planned: PartialFolder? = nil
                 if !fetches.isEmpty && (!request.peers.isEmpty || request.authority != nil) {
                     let p = PeerSources(fetches, request: request, commit: full.commit, logger: logger)
-                    fetch.sourcesByEtag = p.sourcesByEtag
+                    fetch.sources = p.sources
                     p.watch.start()
                     peerSources = p
                     planned = plannedFolder()
@@ -202,11 +202,7 @@ public final class Syncer: Sendable {
     /// routes hand out nothing of a repo whose visibility is not on record.
     func recordVisibilityBeforeFetching(_ info: RevisionInfo?) {
         guard case .cache(let root) = request.location, let info else { return }
-        let store = CacheStore(root: root)
-        guard store.loadRepoInfo(repo) == nil else { return }
-        try? FS.mkdirs(store.stateDirectory(repo))
-        try? store.saveRepoInfo(RepoInfo(repo: repo, isPrivate: info.isPrivate, gated: info.gated,
-                                         endpoint: Redact.url(request.authority?.url ?? request.endpoint), lastSync: nil, tags: nil))
+        RepoInfoRecord.saveVisibility(info, repo: repo, store: CacheStore(root: root), endpoint: request.authority?.url ?? request.endpoint)
     }
 
     /// A filter that selects no file of a revision that has files is almost surely a typo: refused

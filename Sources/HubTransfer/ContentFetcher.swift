@@ -8,10 +8,9 @@ public struct FetchRequest: Sendable {
     public var repo: RepoRef
     public var commit: String
     public var entries: [ManifestEntry]
-    /// In order of preference. Use `FetchRequest.hub(…)` for the Hub endpoint alone.
+    /// In order of preference, for every content (each source says what it holds of each).
+    /// Use `FetchRequest.hub(…)` for the Hub endpoint alone.
     public var sources: [any ContentSource]
-    /// Per content (by etag), sources that replace `sources` (peers that hold it, then the upstream).
-    public var sourcesByEtag: [String: [any ContentSource]] = [:]
 
     public init(repo: RepoRef, commit: String, entries: [ManifestEntry], sources: [any ContentSource]) {
         self.repo = repo
@@ -46,7 +45,7 @@ public struct ContentFetcher: Sendable {
                       onEvent: @escaping @Sendable (TransferEvent) -> Void = { _ in }) -> TransferReport {
         var seen = Set<String>()
         let jobs = request.entries.filter { seen.insert($0.etag).inserted }.map {
-            FileJob(entry: $0, sources: request.sourcesByEtag[$0.etag] ?? request.sources, label: "\(request.repo):\($0.path)")
+            FileJob(entry: $0, sources: request.sources, label: "\(request.repo):\($0.path)")
         }
         guard !jobs.isEmpty else { return TransferReport() }
         return TransferEngine(options: options, logger: logger, onEvent: onEvent).run(jobs: jobs, target: sink)

@@ -99,7 +99,7 @@ extension Handlers {
     /// repo folder may have no snapshot yet, so its recorded visibility decides (none recorded: hidden).
     func reposInProgress() -> [RepoRef] {
         state.store.repos().filter { repo in
-            guard let info = state.store.loadRepoInfo(repo) else { return false }
+            guard let info = state.index.repoInfo(repo) else { return false }
             if case .granted = state.policy.decide(repo, info: info, authorization: request.headers[.authorization]) { return true }
             return false
         }

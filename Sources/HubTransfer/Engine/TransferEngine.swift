@@ -320,23 +320,9 @@ public final class TransferEngine: @unchecked Sendable {
                 apply(f, f.machine.localFailure(error))
             }
         case .rehash:
-            f.hasher?.cancel()
-            do {
-                try f.staged.rewriteJournal(f.machine.written.ranges)
-                startHasher(f)
-                apply(f, f.machine.start())
-            } catch {
-                apply(f, f.machine.localFailure(error))
-            }
+            hashAgain(f) { () throws(HubError) in try f.staged.rewriteJournal(f.machine.written.ranges) }
         case .restart:
-            f.hasher?.cancel()
-            do {
-                try f.staged.restart()
-                startHasher(f)
-                apply(f, f.machine.start())
-            } catch {
-                apply(f, f.machine.localFailure(error))
-            }
+            hashAgain(f) { () throws(HubError) in try f.staged.restart() }
         case .publish(let sha256):
             publish(f, sha256: sha256)
         case .fail(let e):
@@ -369,6 +355,18 @@ public final class TransferEngine: @unchecked Sendable {
                     for (i, sid) in other.sourceIDs.enumerated() where sid == id { other.machine.sourceUnusable(i) }
                 }
             }
+        }
+    }
+
+    /// Stops the file's hasher, prepares the staged content (`prepare`), and hashes from byte 0 again.
+    func hashAgain(_ f: FileRun, after prepare: () throws(HubError) -> Void) {
+        f.hasher?.cancel()
+        do {
+            try prepare()
+            startHasher(f)
+            apply(f, f.machine.start())
+        } catch {
+            apply(f, f.machine.localFailure(error))
         }
     }
 
