@@ -33,6 +33,13 @@ import Testing
         }
     }
 
+    /// The upstream sent the repo's bytes at most 1.1 times in all, and every mirror holds all of it.
+    func expectUpstreamAboutOnce(_ hub: FakeHub, mirrors: [Mirror], commit: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let upstream = contentBytes(hub)
+        #expect(Double(upstream) <= 1.1 * Double(Self.repoBytes), "the upstream sent \(upstream) bytes for a repo of \(Self.repoBytes)", sourceLocation: sourceLocation)
+        for m in mirrors { expectComplete(hub, m.cache, commit: commit, sourceLocation: sourceLocation) }
+    }
+
     /// A sync with peers (and this mirror's own URL in the fleet, if given).
     func request(_ hub: FakeHub, _ cache: String, peers: [String], advertise: String? = nil) -> SyncRequest {
         var r = SyncRequest(repo: Self.repo, endpoint: hub.endpoint, location: .cache(cache), transfer: testTransfer())
@@ -72,9 +79,7 @@ import Testing
                     }
                 }
             }
-            let upstream = contentBytes(hub)
-            #expect(Double(upstream) <= 1.1 * Double(Self.repoBytes), "the upstream sent \(upstream) bytes for a repo of \(Self.repoBytes)")
-            for m in [a, b, c] { expectComplete(hub, m.cache, commit: commit) }
+            expectUpstreamAboutOnce(hub, mirrors: [a, b, c], commit: commit)
         }
     }
 
@@ -95,9 +100,7 @@ import Testing
                     #expect((resultC.bytesBySource?["peer \(Origin(url: bURL)!)"] ?? 0) > 0)
                 }
             }
-            let upstream = contentBytes(hub)
-            #expect(Double(upstream) <= 1.1 * Double(Self.repoBytes), "the upstream sent \(upstream) bytes for a repo of \(Self.repoBytes)")
-            for m in [a, b, c] { expectComplete(hub, m.cache, commit: commit) }
+            expectUpstreamAboutOnce(hub, mirrors: [a, b, c], commit: commit)
         }
     }
 
@@ -114,21 +117,12 @@ import Testing
             req.transfer.connections = 4
             let r = req
             let killed = Locked(false)
-            let result: SyncResult = try await withCheckedThrowingContinuation { cont in
-                let t = Thread {
-                    do {
-                        let (res, _) = try Syncer(request: r).sync { event in
-                            // The peer dies once B has some of its bytes.
-                            if case .progress(let received, _) = event, received > 8 << 20, !killed.withLock({ $0 }) {
-                                killed.withLock { $0 = true }
-                                peer.kill()
-                            }
-                        }
-                        cont.resume(returning: res)
-                    } catch { cont.resume(throwing: error) }
+            let result = try await syncRequest(r) { event in
+                // The peer dies once B has some of its bytes.
+                if case .progress(let received, _) = event, received > 8 << 20, !killed.withLock({ $0 }) {
+                    killed.withLock { $0 = true }
+                    peer.kill()
                 }
-                t.stackSize = 4 << 20
-                t.start()
             }
             #expect(killed.withLock { $0 })
             let fromPeer = result.bytesBySource?["peer \(Origin(url: peer.url)!)"] ?? 0

@@ -64,10 +64,10 @@ func testTransfer() -> TransferOptions {
 }
 
 /// Runs a sync request on its own thread.
-func syncRequest(_ r: SyncRequest) async throws -> SyncResult {
+func syncRequest(_ r: SyncRequest, onEvent: @escaping @Sendable (TransferEvent) -> Void = { _ in }) async throws -> SyncResult {
     try await withCheckedThrowingContinuation { (c: CheckedContinuation<SyncResult, any Error>) in
         let t = Thread {
-            do { c.resume(returning: try Syncer(request: r).sync().0) } catch { c.resume(throwing: error) }
+            do { c.resume(returning: try Syncer(request: r).sync(onEvent: onEvent).0) } catch { c.resume(throwing: error) }
         }
         t.stackSize = 4 << 20
         t.start()
@@ -78,14 +78,7 @@ func syncRequest(_ r: SyncRequest) async throws -> SyncResult {
 func sync(_ repo: RepoRef, hub: FakeHub, into cache: String, peers: [String] = [], peerToken: String? = nil, token: String? = nil) async throws -> SyncResult {
     var request = SyncRequest(repo: repo, endpoint: hub.endpoint, token: token, location: .cache(cache), transfer: testTransfer())
     request.peers = peers.map { .init(url: $0, token: peerToken) }
-    let r = request
-    return try await withCheckedThrowingContinuation { (c: CheckedContinuation<SyncResult, any Error>) in
-        let t = Thread {
-            do { c.resume(returning: try Syncer(request: r).sync().0) } catch { c.resume(throwing: error) }
-        }
-        t.stackSize = 4 << 20
-        t.start()
-    }
+    return try await syncRequest(request)
 }
 
 /// Bytes the fake hub (and its CDN) sent for file content.
