@@ -61,6 +61,11 @@ enum ExitCodeDoc {
         try await expectExit(["gc", "--cache-dir", tmp.path + "/missing"], 64)
         try await expectExit(["mirror", "--config", tmp.path + "/missing.toml"], 3, stderrContains: "missing.toml")
         try await expectExit(["no-such-command"], 64)
+        // Peer options: each names itself.
+        try await expectExit(["sync", "acme/x", "--cache-dir", tmp.path, "--advertise", "http://127.0.0.1:1"], 64, stderrContains: "--advertise needs")
+        try await expectExit(["sync", "acme/x", "--cache-dir", tmp.path, "--peer", "http://127.0.0.1:1", "--advertise", "ftp://x"], 64, stderrContains: "--advertise")
+        try await expectExit(["sync", "acme/x", "--cache-dir", tmp.path, "--peer", "mirror-b"], 64, stderrContains: "--peer")
+        try await expectExit(["sync", "acme/x", "--cache-dir", tmp.path, "--peer-token", "t"], 64, stderrContains: "--peer-token needs")
     }
 
     @Test("Out-of-range numbers are named as such, not as a missing value", arguments: [
