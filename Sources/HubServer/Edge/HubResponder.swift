@@ -39,12 +39,16 @@ final class ServerState: Sendable {
     init(config: HubServerConfiguration, fetcher: (any PullThroughFetcher)?, logger: Logger) {
         self.config = config
         self.store = CacheStore(root: config.cacheDirectory)
-        self.index = StoreIndex(store: store, listMissing: fetcher != nil)
+        self.index = StoreIndex(store: store, listMissing: fetcher != nil, watch: config.watchStore)
         self.policy = AccessPolicy(tokens: config.tokens, allow: config.allow)
         self.metrics = ServerMetrics()
         self.pull = fetcher.map { PullThroughCoordinator(fetcher: $0, logger: logger, failureCooldown: config.pullThroughFailureCooldown) }
         self.logger = logger
         self.fileIO = FileIO(threadPool: .singleton)
+        if config.watchStore && index.watch == nil {
+            logger.notice("store watch unavailable (inotify): kept answers are checked against the store on every request",
+                          metadata: ["cache_dir": "\(config.cacheDirectory)"])
+        }
     }
 }
 
@@ -69,6 +73,7 @@ struct HubResponder: HTTPResponder {
         var response: Response
         var errorCode: String?
         let routeLabel: String
+        if key == nil, route.readsStore { state.index.watch?.drain() }
         if let key, let kept = state.answers.answer(key, index: state.index) {
             response = kept.response
             routeLabel = kept.label
@@ -78,7 +83,7 @@ struct HubResponder: HTTPResponder {
             do {
                 let handlers = Handlers(state: state, request: request, context: context, query: query, label: label, seen: seen)
                 response = try await handlers.handle(route)
-                if let key { state.answers.keep(key, response: response, label: label.withLock { $0 }, facts: seen) }
+                if let key { state.answers.keep(key, response: response, label: label.withLock { $0 }, facts: seen, index: state.index) }
             } catch let e as HubHTTPError {
                 response = e.response()
                 errorCode = e.metricsCode

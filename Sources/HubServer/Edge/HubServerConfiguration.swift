@@ -36,6 +36,9 @@ public struct HubServerConfiguration: Sendable {
     public var pullThroughFailureCooldown: Duration
     /// Log one line per request at `info` level.
     public var accessLog: Bool
+    /// Watch the store with inotify so that kept answers are given without re-reading the store while
+    /// it has not changed (Docs/serve.md). On by default; `HUBMIRROR_SERVE_WATCH=0` switches it off.
+    public var watchStore: Bool
 
     public init(
         cacheDirectory: String,
@@ -65,6 +68,12 @@ public struct HubServerConfiguration: Sendable {
         self.pullThroughListWait = pullThroughListWait
         self.pullThroughFailureCooldown = pullThroughFailureCooldown
         self.accessLog = accessLog
+        self.watchStore = Self.watchSetting(ProcessInfo.processInfo.environment)
+    }
+
+    /// Whether the store is watched, from the environment: on unless `HUBMIRROR_SERVE_WATCH=0`.
+    static func watchSetting(_ environment: [String: String]) -> Bool {
+        environment["HUBMIRROR_SERVE_WATCH"] != "0"
     }
 
     /// Reads a tokens file: one bearer token per line; blank lines and lines starting with `#` are skipped.

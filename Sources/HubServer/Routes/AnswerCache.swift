@@ -8,6 +8,11 @@ internal import Hummingbird
 /// few requests thousands of times; this takes the routing, parsing, access and JSON work off all
 /// but the first, while a revision a sync publishes is still seen from the next request on (its ref
 /// fact no longer holds). Bounded: cleared when full.
+///
+/// With a `StoreWatch`, an answer is stamped with the generations of the repo folders its facts are
+/// in, and given without checking them while those generations have not moved (the watch has seen no
+/// change to anything the answer could depend on); otherwise the facts are checked, and when they
+/// hold, the answer is stamped anew.
 final class AnswerCache: Sendable {
     /// Everything about a request its answer can depend on besides the store.
     struct Key: Hashable, Sendable {
@@ -26,9 +31,16 @@ final class AnswerCache: Sendable {
         var label: String
         var checks: [StoreFact]
         var bytes: Int
+        /// The repo folders the facts are about (nil: not all in one of the store's repo folders).
+        var repos: [String]?
+        /// Their generations when the facts were last found to hold with the repos watched (nil:
+        /// not yet). Taken before the facts were read, so a change after it moves a generation.
+        var stamp: [UInt64]?
+        /// Tells this entry from one kept later under the same key.
+        var serial: UInt64
     }
 
-    private let table = Locked<(bytes: Int, map: [Key: Entry])>((0, [:]))
+    private let table = Locked<(bytes: Int, serial: UInt64, map: [Key: Entry])>((0, 0, [:]))
     private let maxEntries: Int
     private let maxBytes: Int
 
@@ -37,19 +49,41 @@ final class AnswerCache: Sendable {
         self.maxBytes = maxBytes
     }
 
-    /// The answer kept for `key` if every fact it was built from still holds.
+    /// The answer kept for `key` if nothing it was built from has changed: its repos' generations
+    /// have not moved, or else every fact still holds. Without a kept answer, the watch's events are
+    /// applied all the same, so that the handler reads views that follow the store.
     func answer(_ key: Key, index: StoreIndex) -> Entry? {
-        guard let hit = table.withLock({ $0.map[key] }) else { return nil }
+        guard let hit = table.withLock({ $0.map[key] }) else {
+            index.watch?.drain()
+            return nil
+        }
+        var now: [UInt64]?
+        if let watch = index.watch {
+            now = hit.repos.flatMap { watch.generations($0, watching: true) }
+            if let now, now == hit.stamp { return hit }
+        }
         for fact in hit.checks where !fact.holds(in: index) { return nil }
+        if let now {
+            table.withLock { t in
+                if t.map[key]?.serial == hit.serial { t.map[key]?.stamp = now }
+            }
+        }
         return hit
     }
 
-    /// Keeps an answer built from `facts`, unless it depended on something they do not capture.
-    func keep(_ key: Key, response: Response, label: String, facts: StoreFacts) {
+    /// Keeps an answer built from `facts`, unless it depended on something they do not capture. It
+    /// is not stamped yet: its facts are checked at its first use, after the watch of its repos (set
+    /// up here when new) covers everything they are about.
+    func keep(_ key: Key, response: Response, label: String, facts: StoreFacts, index: StoreIndex) {
         guard facts.reusable, !facts.facts.isEmpty, facts.bodyBytes <= maxBytes / 16 else { return }
-        let entry = Entry(response: response, label: label, checks: facts.checks, bytes: facts.bodyBytes + key.target.utf8.count)
+        let checks = facts.checks
+        let repos = index.repoFolders(of: checks.lazy.map(\.path))
+        if let repos, let watch = index.watch { _ = watch.generations(repos, watching: true) }
         table.withLock { t in
-            if t.map.count >= maxEntries || t.bytes + entry.bytes > maxBytes { t = (0, [:]) }
+            t.serial &+= 1
+            let entry = Entry(response: response, label: label, checks: checks, bytes: facts.bodyBytes + key.target.utf8.count,
+                              repos: repos, stamp: nil, serial: t.serial)
+            if t.map.count >= maxEntries || t.bytes + entry.bytes > maxBytes { t.bytes = 0; t.map = [:] }
             if let old = t.map.updateValue(entry, forKey: key) { t.bytes -= old.bytes }
             t.bytes += entry.bytes
         }

@@ -125,6 +125,14 @@ enum Route: Equatable, Sendable {
         return try? RepoID(parts.joined(separator: "/"))
     }
 
+    /// Whether the handlers of this route read the store's repos (and so need the watch's events applied first).
+    var readsStore: Bool {
+        switch self {
+        case .api, .resolve, .peer: return true
+        case .healthz, .metrics, .agentHarnesses, .notFound: return false
+        }
+    }
+
     /// A label for metrics: one value per kind of route, never anything a client chose.
     var metricsLabel: String {
         switch self {

@@ -9,6 +9,8 @@ internal import Darwin
 /// The store paths of one repo, spelled once: `CacheStore`'s path functions rebuild the repo's folder
 /// name on every call, which was a tenth of the time of a small resolve under load.
 struct RepoPaths: Sendable {
+    /// The repo folder's name in the store root.
+    let folder: String
     let directory: String
     let snapshots: String
     let refs: String
@@ -17,6 +19,7 @@ struct RepoPaths: Sendable {
     let manifests: String
 
     init(store: CacheStore, repo: RepoRef) {
+        folder = repo.cacheFolderName
         directory = store.repoDirectory(repo)
         snapshots = directory + "/snapshots"
         refs = directory + "/refs"

@@ -16,6 +16,13 @@ enum StoreFact: Hashable, Sendable {
     /// because one of its files turned out to be gone (`StoreIndex.invalidate`) takes its answers along.
     case view(path: String, serial: UInt64)
 
+    /// The store path the fact is about.
+    var path: String {
+        switch self {
+        case .ref(let p, _), .isDirectory(let p, _), .stamp(let p, _), .blob(let p, _, _), .view(let p, _): return p
+        }
+    }
+
     /// Reads the store (or the index) again: true when the fact is still so.
     func holds(in index: StoreIndex) -> Bool {
         switch self {

@@ -12,7 +12,9 @@ internal import NIOPosix
 /// - repo-info.json is re-read only when its `stat` changes.
 ///
 /// Every read can be recorded in a request's `StoreFacts`, so that its answer can be given again
-/// for as long as those facts hold (`AnswerCache`).
+/// for as long as those facts hold (`AnswerCache`). With a `StoreWatch`, the views of a repo are also
+/// forgotten on every change inside its snapshots or to its blobs (which no stamp of the snapshot
+/// folder shows), and a kept answer needs no checks while its repo's generation has not moved.
 final class StoreIndex: Sendable {
     let store: CacheStore
     let fallbackTTL: Double
@@ -27,16 +29,36 @@ final class StoreIndex: Sendable {
         var view: CommitView
     }
 
-    private let views = Locked<[String: CachedView]>([:])
+    private struct Views {
+        var map: [String: CachedView] = [:]
+        /// Repo folder path -> how many times its views were dropped: a view built while they were
+        /// dropped may have read the store before the change, so it is not kept.
+        var drops: [String: UInt64] = [:]
+    }
+
+    private let views = Locked(Views())
     private let infos = Locked<[String: (stamp: FileStamp?, info: RepoInfo?)]>([:])
     let paths: RepoPathTable
+    /// Nil without inotify or with the watch switched off: answers are then checked by their facts.
+    let watch: StoreWatch?
 
-    init(store: CacheStore, listMissing: Bool = false, fallbackTTL: Double = 30, maxViews: Int = 256) {
+    init(store: CacheStore, listMissing: Bool = false, fallbackTTL: Double = 30, maxViews: Int = 256, watch: Bool = false) {
         self.store = store
         self.paths = RepoPathTable(store: store)
         self.listMissing = listMissing
         self.fallbackTTL = fallbackTTL
         self.maxViews = maxViews
+        let views = self.views
+        let root = store.root
+        self.watch = watch ? StoreWatch(root: root, dropViews: { folder in Self.drop(root + "/" + folder, in: views) }) : nil
+    }
+
+    private static func drop(_ repoDirectory: String, in views: Locked<Views>) {
+        let prefix = repoDirectory + "/"
+        views.withLock { v in
+            v.drops[repoDirectory, default: 0] &+= 1
+            v.map = v.map.filter { !$0.key.hasPrefix(prefix) }
+        }
     }
 
     /// A repo counts as held when its folder has a `snapshots/` folder.
@@ -105,10 +127,11 @@ final class StoreIndex: Sendable {
     func view(_ repo: RepoRef, commit: String, seen: StoreFacts? = nil) async throws -> CommitView? {
         let p = paths.paths(repo)
         let key = p.snapshot(commit)
+        let drops = views.withLock { $0.drops[p.directory] }
         let snapStamp = PosixFS.stamp(key)
         seen?.note(.stamp(path: key, snapStamp))
         guard let snapStamp, snapStamp.isDirectory else {
-            views.withLock { _ = $0.removeValue(forKey: key) }
+            views.withLock { _ = $0.map.removeValue(forKey: key) }
             return nil
         }
         let manifestPath = p.manifest(commit)
@@ -116,7 +139,7 @@ final class StoreIndex: Sendable {
         seen?.note(.stamp(path: manifestPath, manifestStamp))
         // Without a saved manifest the view is the snapshot walked, which no stamp captures.
         if manifestStamp == nil { seen?.notReusable() }
-        let hit = views.withLock { $0[key] }
+        let hit = views.withLock { $0.map[key] }
         if let hit, hit.snapshot == snapStamp, hit.manifest == manifestStamp, manifestStamp != nil {
             seen?.note(.view(path: key, serial: hit.view.serial))
             return hit.view
@@ -131,13 +154,14 @@ final class StoreIndex: Sendable {
             CommitView.build(store: store, repo: repo, commit: commit, listMissing: listMissing)
         }
         guard let built else { return nil }
-        views.withLock { cache in
-            if cache.count >= maxViews, cache[key] == nil {
+        views.withLock { v in
+            guard v.drops[p.directory] == drops else { return }
+            if v.map.count >= maxViews, v.map[key] == nil {
                 // Drop the oldest half: a crude LRU that keeps the bookkeeping O(1) per hit.
-                let old = cache.sorted { $0.value.builtAt < $1.value.builtAt }.prefix(maxViews / 2)
-                for (k, _) in old { cache.removeValue(forKey: k) }
+                let old = v.map.sorted { $0.value.builtAt < $1.value.builtAt }.prefix(maxViews / 2)
+                for (k, _) in old { v.map.removeValue(forKey: k) }
             }
-            cache[key] = CachedView(snapshot: snapStamp, manifest: manifestStamp, builtAt: now, view: built)
+            v.map[key] = CachedView(snapshot: snapStamp, manifest: manifestStamp, builtAt: now, view: built)
         }
         seen?.note(.view(path: key, serial: built.serial))
         return built
@@ -145,7 +169,7 @@ final class StoreIndex: Sendable {
 
     /// The serial number of the view of the snapshot at `snapshot` the index holds, if any.
     func cachedViewSerial(snapshot: String) -> UInt64? {
-        views.withLock { $0[snapshot]?.view.serial }
+        views.withLock { $0.map[snapshot]?.view.serial }
     }
 
     /// True when `path` is a regular file (not a link) of `size` bytes: a blob that can be served.
@@ -160,7 +184,25 @@ final class StoreIndex: Sendable {
         return present
     }
 
+    /// Forgets the view of a commit (one of its files turned out to be gone); answers built from it
+    /// are checked by their facts again.
     func invalidate(_ repo: RepoRef, commit: String) {
-        _ = views.withLock { $0.removeValue(forKey: paths.paths(repo).snapshot(commit)) }
+        let p = paths.paths(repo)
+        _ = views.withLock { $0.map.removeValue(forKey: p.snapshot(commit)) }
+        watch?.bump(p.folder)
+    }
+
+    /// The repo folder names of the store paths `paths` (nil when one is not in a repo folder).
+    func repoFolders<S: Sequence<String>>(of paths: S) -> [String]? {
+        let root = store.root + "/"
+        var out: [String] = []
+        for path in paths {
+            guard path.hasPrefix(root) else { return nil }
+            let rest = path.utf8.dropFirst(root.utf8.count)
+            let name = String(decoding: rest.prefix { $0 != 47 }, as: UTF8.self)
+            guard !name.isEmpty else { return nil }
+            if !out.contains(name) { out.append(name) }
+        }
+        return out
     }
 }
