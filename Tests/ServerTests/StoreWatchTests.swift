@@ -149,6 +149,24 @@ struct StoreWatchTests {
     @Test("with the watch switched off, every change the facts capture is seen by the very next request")
     func withoutWatch() async throws { try await followChanges(watch: false) }
 
+    @Test("folders on network file systems are not watched: the mount table, longest mount point first")
+    func mounts() {
+        let table = """
+        22 1 0:21 / / rw,relatime - overlay overlay rw
+        30 22 0:40 / /srv/hub rw - nfs4 server:/export rw
+        31 30 0:41 / /srv/hub/local\\040disk rw - ext4 /dev/sdb rw
+        32 22 0:42 / /mnt/s3 rw - fuse.s3fs s3fs rw
+        """
+        #expect(MountKind.type(ofRealPath: "/srv/hub/models--a--b", in: table) == "nfs4")
+        #expect(MountKind.type(ofRealPath: "/srv/hub/local disk/x", in: table) == "ext4")
+        #expect(MountKind.type(ofRealPath: "/srv/hubby", in: table) == "overlay")
+        #expect(MountKind.type(ofRealPath: "/mnt/s3", in: table) == "fuse.s3fs")
+        #expect(MountKind.isRemote(type: "nfs4") && MountKind.isRemote(type: "fuse.s3fs") && MountKind.isRemote(type: "cifs"))
+        #expect(!MountKind.isRemote(type: "ext4") && !MountKind.isRemote(type: "overlay") && !MountKind.isRemote(type: "tmpfs"))
+        // The test stores are local: the watch is on there (the tests above rely on it).
+        #expect(MountKind.isLocal(NSTemporaryDirectory()))
+    }
+
     @Test("HUBMIRROR_SERVE_WATCH=0 switches the watch off; anything else leaves it on")
     func switchSetting() {
         #expect(!HubServerConfiguration.watchSetting(["HUBMIRROR_SERVE_WATCH": "0"]))

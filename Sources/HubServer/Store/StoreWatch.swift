@@ -1,4 +1,5 @@
 internal import HubCore
+internal import HubStore
 #if canImport(Glibc)
 internal import Glibc
 #endif
@@ -29,6 +30,7 @@ final class StoreWatch: Sendable {
     /// their facts as before.
     init?(root: String, dropViews: @escaping @Sendable (String) -> Void) {
         #if canImport(Glibc)
+        guard MountKind.isLocal(root) else { return nil }
         let fd = inotify_init1(Int32(IN_NONBLOCK) | Int32(IN_CLOEXEC))
         guard fd >= 0 else { return nil }
         let wd = inotify_add_watch(fd, root, WatchBook.Mask.watched | Self.onlyDir)
@@ -141,6 +143,8 @@ final class StoreWatch: Sendable {
             // elsewhere), not inside snapshots and refs.
             let depth = r.isEmpty ? 0 : r.utf8.reduce(1) { $0 + ($1 == 47 ? 1 : 0) }
             let flags = WatchBook.Mask.watched | Self.onlyDir | (depth <= 1 ? 0 : Self.dontFollow)
+            // A folder another machine can write to (NFS, SMB, FUSE...) tells inotify nothing of it.
+            if depth <= 1, FS.realPath(path) != nil, !MountKind.isLocal(path) { return false }
             let wd = inotify_add_watch(fd, path, flags)
             if wd < 0 {
                 let e = errno
