@@ -51,8 +51,10 @@ public final class StreamingTransfer: @unchecked Sendable {
 
     /// - Parameters:
     ///   - stallTimeout: abort when fewer than 1 KiB/s arrive for this many seconds.
+    ///   - receiveBuffer: the most bytes curl reads from the socket at once (and hands over per callback).
     public init(url: String, headers: [(String, String)], credentials: Credentials, userAgent: String = UserAgent.value,
-                connectTimeout: Double = 15, stallTimeout: Double = 30, delegate: any StreamingDelegate) {
+                connectTimeout: Double = 15, stallTimeout: Double = 30, receiveBuffer: Int = 256 << 10,
+                delegate: any StreamingDelegate) {
         self.url = url
         self.delegate = delegate
         do throws(HubError) {
@@ -68,7 +70,7 @@ public final class StreamingTransfer: @unchecked Sendable {
         h.append(("Accept-Encoding", "identity"))
         easy.setHeaders(h)
         easy.set(CURLOPT_LOW_SPEED_LIMIT, 1024)
-        easy.set(CURLOPT_BUFFERSIZE, 256 * 1024)
+        easy.set(CURLOPT_BUFFERSIZE, receiveBuffer)
         let ud = Unmanaged.passUnretained(self).toOpaque()
         easy.setCallback(CURLOPT_WRITEFUNCTION, streamWrite)
         easy.setPointer(CURLOPT_WRITEDATA, ud)

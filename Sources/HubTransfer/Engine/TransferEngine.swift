@@ -172,7 +172,8 @@ public final class TransferEngine: @unchecked Sendable {
         let source = f.machine.config.sources[request.source]
         let headers: [(String, String)] = request.ranged ? [("Range", request.range.httpRange)] : []
         let stream = StreamingTransfer(url: request.url, headers: headers, credentials: source.credentials,
-                                       connectTimeout: options.connectTimeout, stallTimeout: options.stallTimeout, delegate: r)
+                                       connectTimeout: options.connectTimeout, stallTimeout: options.stallTimeout,
+                                       receiveBuffer: options.receiveBuffer, delegate: r)
         stream.context = r
         r.stream = stream
         f.requests[request.id] = r

@@ -32,6 +32,8 @@ public struct TransferOptions: Sendable {
     public var writeSize: Int64 = 2 << 20
     /// Most bytes one ranged request asks for (a quarter of the window unless set).
     public var requestSize: Int64? = nil
+    /// curl's receive buffer per connection: the most bytes one socket read takes.
+    public var receiveBuffer: Int = 256 << 10
     /// How many times a file whose digest did not match is fetched again.
     public var corruptionRetries: Int = 2
     /// Compute the SHA-256 of every chunk of this size while hashing (for peers); nil: only the
@@ -50,7 +52,7 @@ public struct TransferOptions: Sendable {
     public init() {}
 
     /// These options with the tuning in `spec` applied, for benchmarks: comma-separated `key=value`
-    /// with keys `window`, `write`, `request` (sizes such as `8M`) and `direct` (`0` or `1`), as read
+    /// with keys `window`, `write`, `request`, `recv` (sizes such as `8M`) and `direct` (`0` or `1`), as read
     /// from `HUBMIRROR_TUNING`. Unknown keys and bad values are ignored.
     public func tuned(_ spec: String?) -> TransferOptions {
         var o = self
@@ -62,6 +64,7 @@ public struct TransferOptions: Sendable {
             case "window": if let v = size, v >= 1 << 16 { o.windowBytes = v }
             case "write": if let v = size, v >= 4096 { o.writeSize = v }
             case "request": if let v = size, v >= 4096 { o.requestSize = v }
+            case "recv": if let v = size, v >= 16 << 10 { o.receiveBuffer = Int(min(v, 10 << 20)) }
             case "direct": o.directWrites = kv[1] != "0"
             default: continue
             }
