@@ -305,6 +305,10 @@ def main():
         "ceiling: dd conv=fdatasync": (lambda d: ["dd", "if=/dev/zero", f"of={d}/zero", "bs=4M", f"count={mib // 4}", "conv=fdatasync", "status=none"], False),
         "ceiling: parallel fetch to /dev/null": (lambda d: ["curl", "-sS", "--fail", "-Z", "--parallel-max", str(len(urls))]
                                                  + sum([["-o", "/dev/null", u] for u in urls], []), False),
+        # CPU floors of a verified download, same amount of data: what no tool that hashes every byte
+        # and receives it from a socket can go below on this machine.
+        "floor: SHA-256 in memory": (lambda d: [py, "-c", FLOOR_SHA, str(total)], False),
+        "floor: receive to memory": (lambda d: [py, "-c", FLOOR_RECV] + urls, False),
     }
     if a.compare_bindir:
         base = os.path.join(a.compare_bindir, "hubmirror")
@@ -377,6 +381,31 @@ def main():
     summarize(a, total, list(tools), variants, runs, bad, loads, extras)
 
 
+# SHA-256 (OpenSSL, through hashlib) of argv[1] bytes held in memory, in 1 MiB updates.
+FLOOR_SHA = """
+import hashlib, sys
+n, buf, h = int(sys.argv[1]), bytes(range(256)) * 4096, hashlib.sha256()
+for _ in range(n // len(buf)):
+    h.update(buf)
+"""
+
+# Every URL (plain http) fetched at once, read with 512 KiB recv_into calls into one buffer per file and
+# dropped: the socket receive copy and TCP's own work, nothing else.
+FLOOR_RECV = """
+import socket, sys, threading, urllib.parse
+def get(url):
+    u = urllib.parse.urlsplit(url)
+    s = socket.create_connection((u.hostname, u.port))
+    s.sendall(f"GET {u.path} HTTP/1.1\\r\\nHost: {u.netloc}\\r\\nConnection: close\\r\\n\\r\\n".encode())
+    view = memoryview(bytearray(512 << 10))
+    while s.recv_into(view):
+        pass
+ts = [threading.Thread(target=get, args=(url,)) for url in sys.argv[1:]]
+for t in ts: t.start()
+for t in ts: t.join()
+"""
+
+
 def summarize(a, total, tool_names, variants, runs, bad, loads, extras):
     """The tables of a run: medians per variant and tool, ratios, ceilings."""
     verifies = {"hubmirror (verified)": "SHA-256 + size, fsync", "hubmirror (verified, --no-fsync)": "SHA-256 + size",
@@ -394,18 +423,19 @@ def summarize(a, total, tool_names, variants, runs, bad, loads, extras):
                 med[k] = {f: statistics.median(getattr(x, f) for x in rs) for f in ("wall", "user", "sys", "cpu")}
                 med[k]["rss"] = max(x.rss for x in rs)
                 med[k]["n"] = len(rs)
-        peers = {k: m for k, m in med.items() if not k.startswith("hubmirror") and not k.startswith("ceiling")}
+        peers = {k: m for k, m in med.items() if not k.startswith(("hubmirror", "ceiling", "floor"))}
         fastest = min((m["wall"] for m in peers.values()), default=None)
         ref = {k: med[k]["cpu"] for k in ("aria2c -x8", "curl -o") if k in med}
         title = "with `sync` before each tool" if v == "sync" else "without `sync` before each tool"
         out += [f"**{title}**", "",
                 "| tool | wall (s) | MB/s | wall / fastest peer | user (s) | sys (s) | CPU (s) | CPU / aria2c | CPU / curl | peak RSS (MiB) | verifies | runs |",
                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
-        for k, m in sorted(med.items(), key=lambda kv: (kv[0].startswith("ceiling"), kv[1]["wall"])):
-            ratio = f"{m['wall'] / fastest:.2f}" if fastest and not k.startswith("ceiling") else ""
+        for k, m in sorted(med.items(), key=lambda kv: (kv[0].startswith(("ceiling", "floor")), kv[0].startswith("floor"), kv[1]["wall"])):
+            machine = k.startswith(("ceiling", "floor"))
+            ratio = f"{m['wall'] / fastest:.2f}" if fastest and not machine else ""
             ra = f"{m['cpu'] / ref['aria2c -x8']:.2f}" if "aria2c -x8" in ref and not k.startswith("ceiling") else ""
             rc = f"{m['cpu'] / ref['curl -o']:.2f}" if "curl -o" in ref and not k.startswith("ceiling") else ""
-            ver = "" if k.startswith("ceiling") else verifies.get(k, "SHA-256 + size, fsync" if k.startswith("hubmirror") else "nothing")
+            ver = "" if machine else verifies.get(k, "SHA-256 + size, fsync" if k.startswith("hubmirror") else "nothing")
             out.append(f"| {k} | {m['wall']:.2f} | {total / m['wall'] / 1e6:.0f} | {ratio} | {m['user']:.2f} | {m['sys']:.2f} | "
                        f"{m['cpu']:.2f} | {ra} | {rc} | {m['rss'] / 1024:.1f} | {ver} | {m['n']} |")
         failed = {k: vs for (vv, k), vs in bad.items() if vv == v}
@@ -417,6 +447,11 @@ def summarize(a, total, tool_names, variants, runs, bad, loads, extras):
             low = total / max(ceilings) / 1e6
             out += ["", f"Lower of the two ceilings (direct write, parallel fetch): {low:.0f} MB/s; " + "; ".join(
                 f"{k}: {total / m['wall'] / 1e6:.0f} MB/s = {total / m['wall'] / 1e6 / low:.2f}× of it" for k, m in hub_rows.items()) + "."]
+        floors = [m["cpu"] for k, m in med.items() if k.startswith("floor")]
+        if len(floors) == 2 and ref:
+            f = sum(floors)
+            out += ["", f"CPU floor of a verified download (SHA-256 + receive, the two floor rows): {f:.2f} s = " + "; ".join(
+                f"{f / c:.2f}× {k}" for k, c in ref.items()) + "."]
         out.append("")
     out += extras
     table = "\n".join(out).rstrip()
