@@ -66,22 +66,19 @@ struct AnswerCacheTests {
     ]
 
     @Test("after every change a warm server answers like a fresh one")
-    func warmFollowsChanges() async throws {
+    func warmFollowsChanges() async throws { try await followChanges(watch: true) }
+
+    @Test("the same with the store watch switched off (HUBMIRROR_SERVE_WATCH=0): facts checked on every request")
+    func warmFollowsChangesWithoutWatch() async throws { try await followChanges(watch: false) }
+
+    func followChanges(watch: Bool) async throws {
         let cache = try Fixture.standard()
-        try await withServer(cache) { warm in
+        try await withServer(cache, configure: { $0.watchStore = watch }) { warm in
             var statuses = Set<Int>()
             for (what, change) in Self.changes {
-                for c in Self.calls { _ = try await WarmAnswersTests.answer(warm, c); _ = try await WarmAnswersTests.answer(warm, c) }
-                try change(cache)
-                let fresh = try await withServer(cache) { s in
-                    var out: [String] = []
-                    for c in Self.calls { out.append(try await WarmAnswersTests.answer(s, c)) }
-                    return out
-                }
-                for (i, c) in Self.calls.enumerated() {
-                    let answer = try await WarmAnswersTests.answer(warm, c)
-                    #expect(answer == fresh[i], "after \(what): \(c)")
-                    statuses.insert(Int(answer.prefix(3)) ?? 0)
+                for a in try await WarmAnswersTests.afterChange(warm, cache, Self.calls, { try change(cache) }) {
+                    #expect(a.warm == a.fresh, "after \(what): \(a.call)")
+                    statuses.insert(Int(a.warm.prefix(3)) ?? 0)
                 }
             }
             // The changes must have changed answers: files appear and vanish, the repo hides and returns.

@@ -126,16 +126,8 @@ struct StoreWatchTests {
         let cache = try Self.cache()
         try await withServer(cache, configure: { $0.watchStore = watch }) { warm in
             for change in Self.changes where watch || !change.watchOnly {
-                for c in Self.calls { _ = try await WarmAnswersTests.answer(warm, c); _ = try await WarmAnswersTests.answer(warm, c) }
-                try change.make(cache)
-                let fresh = try await withServer(cache) { s in
-                    var out: [String] = []
-                    for c in Self.calls { out.append(try await WarmAnswersTests.answer(s, c)) }
-                    return out
-                }
-                for (i, c) in Self.calls.enumerated() {
-                    let answer = try await WarmAnswersTests.answer(warm, c)
-                    #expect(answer == fresh[i], "after \(change.what): \(c)")
+                for a in try await WarmAnswersTests.afterChange(warm, cache, Self.calls, { try change.make(cache) }) {
+                    #expect(a.warm == a.fresh, "after \(change.what): \(a.call)")
                 }
                 let r = try await http(warm.url + change.path)
                 #expect(r.status == change.status, "after \(change.what): \(r)")

@@ -62,6 +62,24 @@ func withServer<T>(_ cache: TestCache, configure: (inout HubServerConfiguration)
     }
 }
 
+extension WarmAnswersTests {
+    /// Asks `warm` every call twice, makes `change`, then gives each call's next answer from `warm`
+    /// with the answer of a server started after the change.
+    static func afterChange(_ warm: TestServer, _ cache: TestCache, _ calls: [Call],
+                            _ change: () throws -> Void) async throws -> [(call: Call, warm: String, fresh: String)] {
+        for c in calls { _ = try await answer(warm, c); _ = try await answer(warm, c) }
+        try change()
+        let fresh = try await withServer(cache) { s in
+            var out: [String] = []
+            for c in calls { out.append(try await answer(s, c)) }
+            return out
+        }
+        var out: [(call: Call, warm: String, fresh: String)] = []
+        for (i, c) in calls.enumerated() { out.append((c, try await answer(warm, c), fresh[i])) }
+        return out
+    }
+}
+
 /// One HTTP exchange as curl saw it.
 struct HTTPResult: CustomStringConvertible {
     var status: Int

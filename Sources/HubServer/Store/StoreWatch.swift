@@ -73,9 +73,6 @@ final class StoreWatch: Sendable {
     /// Moves the generation of `repo` (the server itself dropped something its answers depend on).
     func bump(_ repo: String) { book.withLock { $0.bump(repo) } }
 
-    /// The book, for tests.
-    var snapshot: WatchBook { book.withLock { $0 } }
-
     // MARK: - under the lock
 
     private func drain(_ b: inout WatchBook) {
@@ -150,6 +147,13 @@ final class StoreWatch: Sendable {
                 let e = errno
                 if e == ENOENT || e == ENOTDIR { continue }
                 return false
+            }
+            // The same folder reached from another repo (or the root) through a link: its events
+            // would be told of one place only, so this repo is checked by facts.
+            switch b.places[wd] {
+            case .root?: return false
+            case .folder(let owner, _)? where owner != repo: return false
+            default: break
             }
             b.registered(wd: wd, repo: repo, rel: r)
             for name in PosixFS.names(in: path) where WatchBook.watchesChild(of: r, named: name) {
