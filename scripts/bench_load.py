@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Load benchmark of `hubmirror serve` for the metadata requests a training job's start-up sends
 (issue #13): revision info, HEAD and GET of a small file, GET of a 1 MiB file, each against `/healthz`
-of the same server and nginx serving the same blob file; then revision info and a resolve while `sync`
-publishes new revisions. Every answer is checked by the wrk script (status, body, `X-Repo-Commit`), and a
+of the same server and nginx serving the same blob file; revision info and the small GET again from a
+second server over the same store with the store watch off (`HUBMIRROR_SERVE_WATCH=0`); then revision
+info and a resolve while `sync` publishes new revisions. Server CPU per request is the CPU time of the
+server process during a row over the answers it gave. Every answer is checked by the wrk script (status, body, `X-Repo-Commit`), and a
 rate is only reported with zero wrong answers counted next to it. Not a test: nothing here asserts.
 
     scripts/setup.sh --bench && swift build -c release
@@ -22,6 +24,7 @@ import bench  # noqa: E402  (same folder: nginx, fake hub)
 
 ROOT = bench.ROOT
 REPO = "acme/tiny-gpt2"
+WATCH_OFF = "`HUBMIRROR_SERVE_WATCH=0`"
 
 # One wrk script for every run: each request is drawn from REQUESTS (set per run), each answer is
 # checked against what that request must get. Counts are per thread, summed in done().
@@ -364,6 +367,12 @@ def main():
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         procs.append(serve)
         mirror = serve.stdout.readline().strip()[len("listening on "):]
+        # The same store served with the store watch off: kept answers checked against the store per request.
+        unwatched = subprocess.Popen([hubmirror, "serve", "--cache-dir", store, "--port", "0"],
+                                     env={**os.environ, "HUBMIRROR_SERVE_WATCH": "0"},
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        procs.append(unwatched)
+        mirror_unwatched = unwatched.stdout.readline().strip()[len("listening on "):]
         nginx, nport = bench.start_nginx(a.work, os.path.join(repo_dir))
         procs.append(nginx)
         ngx = f"http://127.0.0.1:{nport}"
@@ -383,6 +392,10 @@ def main():
                                              "body_file": config_path}], nginx.pid),
             ("nginx GET weights.bin (1 MiB)", ngx, [{"method": "GET", "path": f"/blobs/{etag['weights.bin']}", "kind": "exact",
                                                      "body_file": weights_path}], nginx.pid),
+            (f"GET revision info, {WATCH_OFF}", mirror_unwatched, [{"method": "GET", "path": f"/api/models/{REPO}/revision/main", "kind": "info"}],
+             unwatched.pid, commits),
+            (f"GET config.json, {WATCH_OFF}", mirror_unwatched, [{"method": "GET", "path": f"/{REPO}/resolve/main/config.json", "kind": "exact",
+                                                                 "body_file": config_path}], unwatched.pid),
         ]
         bodies = {old_sha: config_path, new_sha: os.path.join(data[1], "config.json")}
         mixed = [{"method": "GET", "path": f"/api/models/{REPO}/revision/main", "kind": "info"},
@@ -440,8 +453,13 @@ def report(results, heads, under_sync, publications, a, load, runs):
              f"{a.slices} turns of {max(1, round(a.duration / a.slices))} s interleaved with the other rows of its group; req/s is "
              "the mean of the turns, p99 the worst turn's. Every answer checked (status, bytes; for HEAD every header but `Date` "
              "and `X-Request-Id`).", "",
-             "| request | req/s | ratio to `/healthz` | ratio to nginx | p99 (ms) | server CPU s | wrong answers | errors |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| request | req/s | ratio to `/healthz` | ratio to nginx | p99 (ms) | server CPU s | server CPU µs per request | wrong answers | errors |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+
+    def per_request(r):
+        n = r["good"] + r["bad"]
+        return f"{r['cpu'] / n * 1e6:.0f}" if n else ""
+
     for r in results:
         to_nginx = ""
         if not r["name"].startswith("nginx") and "GET" in r["name"]:
@@ -449,10 +467,10 @@ def report(results, heads, under_sync, publications, a, load, runs):
                 if k in r["name"]:
                     to_nginx = f"{r['rate'] / v:.2f}"
         lines.append(f"| {r['name']} | {r['rate']:.0f} | {r['rate'] / health:.2f} | {to_nginx} | {r['p99_ms']:.1f} | "
-                     f"{r['cpu']:.1f} | {r['bad']} | {r['errors']} |")
+                     f"{r['cpu']:.1f} | {per_request(r)} | {r['bad']} | {r['errors']} |")
     for r in heads:
         lines.append(f"| {r['name']} (epoll client) | {r['rate']:.0f} | {r['rate'] / heads[0]['rate']:.2f} (to HEAD `/healthz`) |  | "
-                     f"{r['p99_ms']:.1f} | {r['cpu']:.1f} | {r['bad']} | {r['errors']} |")
+                     f"{r['p99_ms']:.1f} | {r['cpu']:.1f} | {per_request(r)} | {r['bad']} | {r['errors']} |")
     u = under_sync
     lines += ["", f"While `hubmirror sync` moved `main` between two commits {publications} times (revision info and "
               f"GET config.json alternating): {u['rate']:.0f} req/s, p99 {u['p99_ms']:.1f} ms, {u['good']} answers checked, "

@@ -21,12 +21,13 @@ final class Memo<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 }
 
 enum RouteMemo {
-    static let routes = Memo<String, Route>()
+    /// Keyed by the path as it came (no copy per request; a kept key holds on to its request target).
+    static let routes = Memo<Substring, Route>()
     static let repoIDs = Memo<[Substring], RepoID?>()
 
     /// `Route.parse`, remembered by raw path.
     static func route(_ rawPath: Substring) -> Route {
-        routes.value(String(rawPath)) { Route.parse(Substring($0)) }
+        routes.value(rawPath) { Route.parse($0) }
     }
 
     /// `Route.repoID`, remembered by raw segments.
