@@ -6,7 +6,7 @@
 /// A repo's generation moves on every event that can change an answer about it; an answer stamped
 /// with a generation is good while the generation has not moved and the repo is `watched`. A repo
 /// that is not `watched` (never set up, lost after an overflow or a watch the kernel dropped, or
-/// failed for lack of watches) falls back to checking the facts of each answer.
+/// failed: see `State`) falls back to checking the facts of each answer.
 struct WatchBook: Sendable {
     /// inotify mask bits (Linux ABI values), named here so that the book is testable without the kernel.
     enum Mask {
@@ -45,7 +45,8 @@ struct WatchBook: Sendable {
         case watched
         /// Was watched; an event said the watches no longer cover it (set up again on next use).
         case lost
-        /// The kernel refused a watch (`max_user_watches`): checked by facts from now on.
+        /// Cannot be watched (the kernel refused a watch, `max_user_watches`; a network file system;
+        /// a folder shared with another repo through a link): checked by facts from now on.
         case failed
     }
 
@@ -104,7 +105,7 @@ struct WatchBook: Sendable {
         return old
     }
 
-    /// The kernel refused a watch of `repo`: it is checked by its facts from now on.
+    /// `repo` cannot be watched: it is checked by its facts from now on. Returns its watches, to be removed.
     mutating func failed(_ repo: String) -> [Int32] {
         let wds = places.compactMap { wd, p in Self.owner(p) == repo ? wd : nil }
         for wd in wds { places[wd] = nil }
