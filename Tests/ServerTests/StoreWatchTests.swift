@@ -141,6 +141,40 @@ struct StoreWatchTests {
     @Test("with the watch switched off, every change the facts capture is seen by the very next request")
     func withoutWatch() async throws { try await followChanges(watch: false) }
 
+    @Test("a kernel queue overflow (events lost) puts the repo back on fact checks, then it is watched again")
+    func realOverflow() async throws {
+        let cache = try Self.cache()
+        let index = StoreIndex(store: cache.store, watch: true)
+        let answers = AnswerCache()
+        let watch = try #require(index.watch)
+        let folder = Self.watched.cacheFolderName
+        let key = AnswerCache.Key(isHead: false, target: "/t", host: "h", range: nil, hasToken: false)
+        func keep() async throws {
+            let seen = StoreFacts()
+            _ = index.commit(Self.watched, revision: "main", seen: seen)
+            _ = try await index.view(Self.watched, commit: Self.main, seen: seen)
+            answers.keep(key, response: HubHTTPError.notFound().response(), label: "t", facts: seen, index: index)
+        }
+        try await keep()
+        try await keep()   // the first keep set the watch up and dropped the view it was built from
+        _ = try #require(answers.answer(key, index: index))
+        #expect(answers.answer(key, index: index)?.stamp != nil)
+        // More events than the queue holds (alternating, so that the kernel cannot merge them), nobody
+        // draining; then main moves: its event is lost with the others.
+        let ref = cache.store.repoDirectory(Self.watched) + "/refs/main"
+        let limit = Int((try? String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 16384
+        for _ in 0...(limit / 2 + 10) {
+            try Self.rewriteRef(cache, Self.main)   // IN_MODIFY
+            guard chmod(ref, 0o644) == 0 else { throw HubError(.store, "chmod") }   // IN_ATTRIB
+        }
+        try Self.rewriteRef(cache, Self.other)
+        #expect(watch.generations([folder], watching: false) == nil, "an overflow must leave the repo unwatched")
+        #expect(answers.answer(key, index: index) == nil, "the ref fact must be checked and fail")
+        // Set up again at its next use.
+        #expect(watch.generations([folder], watching: true) != nil)
+    }
+
     @Test("folders on network file systems are not watched: the mount table, longest mount point first")
     func mounts() {
         let table = """
