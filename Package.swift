@@ -31,6 +31,8 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Linux file calls Glibc's module lacks (sync_file_range); under HubStore.
         .target(name: "CFileShims"),
+        // Non-temporal memory copy (the transfer window's one copy of every byte).
+        .target(name: "CMemory"),
 
         // Pure domain logic: ids, revisions, encodings, globs, path checks, manifests, differ, errors.
         .target(name: "HubCore", swiftSettings: strict),
@@ -43,7 +45,7 @@ let package = Package(
         // The huggingface_hub cache layout, atomic publication, hubmirror state.
         .target(name: "HubStore", dependencies: ["CFileShims", "HubCore", "HubDigest"], swiftSettings: strict),
         // Chunk planner, resume journal, hashing pipeline, the multi-handle transfer engine.
-        .target(name: "HubTransfer", dependencies: ["HubCore", "HubDigest", "HubHTTP", "HubStore", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "HubTransfer", dependencies: ["CMemory", "HubCore", "HubDigest", "HubHTTP", "HubStore", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         // Peer mode: the peer protocol's wire format, a peer as a content source, its API client.
         .target(name: "HubPeer", dependencies: ["HubCore", "HubHTTP", "HubStore", "HubTransfer"], swiftSettings: strict),
         // Orchestration: API -> manifest -> diff -> transfer -> publish.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CMemory
 import HubCore
 
 /// The memory one file's bytes wait in between the socket and the disk: a ring of `capacity` bytes
@@ -65,11 +66,13 @@ final class FileWindow: @unchecked Sendable {
         return out
     }
 
-    /// Copies `bytes` in as the file's bytes from `offset`.
+    /// Copies `bytes` in as the file's bytes from `offset`, with non-temporal stores: the hasher on
+    /// another core reads them next and the device writes them out, so leaving them dirty in this
+    /// core's cache (and reading the old contents in first) only costs.
     func copy(_ bytes: UnsafeRawBufferPointer, at offset: Int64) {
         var done = 0
         for s in slices(ByteRange(offset, offset + Int64(bytes.count))) {
-            s.baseAddress!.copyMemory(from: bytes.baseAddress! + done, byteCount: s.count)
+            hm_copy_nontemporal(s.baseAddress!, bytes.baseAddress! + done, s.count)
             done += s.count
         }
     }
