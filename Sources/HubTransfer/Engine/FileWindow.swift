@@ -70,10 +70,12 @@ final class FileWindow: @unchecked Sendable {
     /// another core reads them next and the device writes them out, so leaving them dirty in this
     /// core's cache (and reading the old contents in first) only costs.
     func copy(_ bytes: UnsafeRawBufferPointer, at offset: Int64) {
-        var done = 0
-        for s in slices(ByteRange(offset, offset + Int64(bytes.count))) {
-            hm_copy_nontemporal(s.baseAddress!, bytes.baseAddress! + done, s.count)
-            done += s.count
-        }
+        precondition(bytes.count <= capacity)
+        guard let src = bytes.baseAddress else { return }
+        // The slices without `slices(_:)`'s array: this runs once per curl callback.
+        let start = Int(offset % Int64(capacity))
+        let first = min(bytes.count, capacity - start)
+        hm_copy_nontemporal(memory.baseAddress! + start, src, first)
+        if first < bytes.count { hm_copy_nontemporal(memory.baseAddress!, src + first, bytes.count - first) }
     }
 }
