@@ -13,13 +13,11 @@ public struct HTTPHeaders: Sendable, Sequence {
 
     /// The first value for `name`, compared case-insensitively.
     public subscript(_ name: String) -> String? {
-        let n = name.lowercased()
-        return fields.first { $0.name.lowercased() == n }?.value
+        fields.first { Self.sameName($0.name, name) }?.value
     }
 
     public func values(_ name: String) -> [String] {
-        let n = name.lowercased()
-        return fields.filter { $0.name.lowercased() == n }.map(\.value)
+        fields.filter { Self.sameName($0.name, name) }.map(\.value)
     }
 
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
@@ -27,11 +25,41 @@ public struct HTTPHeaders: Sendable, Sequence {
     /// Parses one raw header line (`Name: value\r\n`); returns false for a status line or blank line.
     @discardableResult
     public mutating func parseLine(_ line: String) -> Bool {
-        guard let colon = line.firstIndex(of: ":"), !line.hasPrefix("HTTP/") else { return false }
-        let name = String(line[..<colon]).trimmingCharacters(in: .whitespaces)
-        let value = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespacesAndNewlines)
-        add(name, value)
+        var l = line
+        return l.withUTF8 { parseLine(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `parseLine` on the line's bytes as curl hands them over (no `String` of the whole line, no
+    /// Foundation trimming: this runs for every header of every ranged request).
+    @discardableResult
+    public mutating func parseLine(_ line: UnsafeRawBufferPointer) -> Bool {
+        guard !Self.isStatusLine(line), let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return false }
+        let name = Self.trimmed(UnsafeRawBufferPointer(rebasing: line[..<colon]))
+        let value = Self.trimmed(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...]))
+        add(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
         return true
+    }
+
+    /// Whether a raw header line is a status line (`HTTP/1.1 206 Partial Content`).
+    public static func isStatusLine(_ line: UnsafeRawBufferPointer) -> Bool {
+        line.count >= 5 && line[0] == UInt8(ascii: "H") && line[1] == UInt8(ascii: "T") && line[2] == UInt8(ascii: "T")
+            && line[3] == UInt8(ascii: "P") && line[4] == UInt8(ascii: "/")
+    }
+
+    /// Without leading and trailing spaces, tabs and line ends.
+    static func trimmed(_ b: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        func blank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0A || c == 0x0B || c == 0x0C }
+        var lo = 0, hi = b.count
+        while lo < hi && blank(b[lo]) { lo += 1 }
+        while hi > lo && blank(b[hi - 1]) { hi -= 1 }
+        return UnsafeRawBufferPointer(rebasing: b[lo..<hi])
+    }
+
+    /// Header names compare case-insensitively (ASCII, as RFC 9110 names are tokens).
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        let x = a.utf8, y = b.utf8
+        guard x.count == y.count else { return false }
+        return zip(x, y).allSatisfy { p in p.0 == p.1 || (p.0 | 0x20 == p.1 | 0x20 && (p.0 | 0x20) >= 0x61 && (p.0 | 0x20) <= 0x7A) }
     }
 }
 

@@ -1,5 +1,6 @@
 import Testing
 import HubTransfer
+import HubHTTP
 
 @Suite struct ETagTests {
     @Test(arguments: [
@@ -61,5 +62,46 @@ import HubTransfer
     @Test(arguments: ["bytes -5-10/20", "bytes +0-9/10", "bytes 0-9/-10"])
     func signedOrStrayNumbersRejected(_ value: String) {
         #expect(ContentRange.parse(value) == nil)
+    }
+}
+
+/// The raw header lines curl hands over, parsed on their bytes.
+@Suite struct HTTPHeaderLineTests {
+    static func parsed(_ lines: [String]) -> HTTPHeaders {
+        var h = HTTPHeaders()
+        for l in lines { h.parseLine(l) }
+        return h
+    }
+
+    @Test func nameAndValueTrimmedOfSpacesTabsAndLineEnds() {
+        let h = Self.parsed(["Content-Range: bytes 0-99/1000\r\n", "X-Linked-Etag:\t\"abc\" \r\n", "ETag:\"d\"\n", "  Spaced  :  v  \r\n"])
+        #expect(h.fields.map(\.name) == ["Content-Range", "X-Linked-Etag", "ETag", "Spaced"])
+        #expect(h.fields.map(\.value) == ["bytes 0-99/1000", "\"abc\"", "\"d\"", "v"])
+    }
+
+    @Test func onlyTheFirstColonSplits() {
+        let h = Self.parsed(["Location: http://127.0.0.1:8080/a?b=c:d\r\n"])
+        #expect(h["location"] == "http://127.0.0.1:8080/a?b=c:d")
+    }
+
+    @Test func statusBlankAndColonlessLinesAreNotHeaders() {
+        var h = HTTPHeaders()
+        let taken = ["HTTP/1.1 206 Partial Content\r\n", "HTTP/2 200\r\n", "\r\n", "no colon here\r\n", "Empty:\r\n"].map { h.parseLine($0) }
+        #expect(taken == [false, false, false, false, true])
+        #expect(h.fields.count == 1 && h["empty"] == "")
+    }
+
+    @Test func namesCompareCaseInsensitivelyAsASCIIOnly() {
+        let h = Self.parsed(["x-LINKED-size: 5\r\n", "A@: at\r\n", "Content-Length: 1\r\n", "content-length: 2\r\n"])
+        #expect(h["X-Linked-Size"] == "5")
+        #expect(h["a`"] == nil, "@ and ` differ by the case bit but are not letters")
+        #expect(h["A@"] == "at")
+        #expect(h["Content-Lengt"] == nil && h["Content-Lengthh"] == nil)
+        #expect(h.values("CONTENT-LENGTH") == ["1", "2"])
+    }
+
+    @Test func nonASCIIValuesSurvive() {
+        let h = Self.parsed(["X-Name: caf\u{E9} \u{1F600}\r\n"])
+        #expect(h["x-name"] == "caf\u{E9} \u{1F600}")
     }
 }

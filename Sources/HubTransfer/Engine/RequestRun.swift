@@ -12,7 +12,8 @@ final class RequestRun: StreamingDelegate {
     let shared: EngineShared
     /// The window of the file's hasher when the request started (a restart cancels the request).
     let window: FileWindow
-    var stream: StreamingTransfer?
+    /// Weak: the transfer holds this request strongly as its delegate; the driver holds the transfer.
+    weak var stream: StreamingTransfer?
     /// Bytes received into the window up to here.
     var cursor: Int64
     /// Bytes up to here were reported to the file's state machine.

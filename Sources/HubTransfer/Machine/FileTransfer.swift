@@ -142,6 +142,9 @@ public struct FileTransfer: Sendable {
     var resolved: [Int: String] = [:]
     /// Per source: bumped when its resolved URL was found stale, so late answers do not restore it.
     var generation: [Int: Int] = [:]
+    /// Whether a URL is on its source's own origin, by source: asked for every answer, and the
+    /// URLs of a file's requests are a handful (parsing one costs more than the rest of the check).
+    var ownOrigin: [Int: [String: Bool]] = [:]
     /// The server ignores Range: one whole-file stream from byte 0.
     public private(set) var rangeUnsupported = false
     public private(set) var corruptions = 0
@@ -317,7 +320,11 @@ public struct FileTransfer: Sendable {
 
     mutating func check(_ f: inout Flight, status: Int, headers: HTTPHeaders) -> HubError? {
         let source = config.sources[f.source]
-        let own = source.isOwnOrigin(f.url)
+        let own = ownOrigin[f.source]?[f.url] ?? {
+            let own = source.isOwnOrigin(f.url)
+            ownOrigin[f.source, default: [:]][f.url] = own
+            return own
+        }()
         let entry = config.entry
         if (300..<400).contains(status) {
             if let ls = headers["X-Linked-Size"].flatMap(Int64.init), ls != size { return changed("size \(ls) instead of \(size)") }
