@@ -351,6 +351,39 @@ def test_refs_and_commits(server, tmp_path):
     assert got["commits"] == [FEATURE]
 
 
+def test_the_official_client_writing_into_a_served_cache_is_seen_by_the_next_request(server, tmp_path):
+    """huggingface_hub downloads a new revision into the very cache a second `hubmirror serve` serves
+    (a foreign writer: no hubmirror manifest, the ref rewritten in place). The second server's kept
+    answers for `main` (warmed on the old commit) give way on the next request."""
+    cache = str(tmp_path / "served")
+    add_commit(cache, "model", "acme/tiny", PR, PR_FILES, refs=["main"], info={"isPrivate": False})
+    (tmp_path / "b").mkdir()
+    b = start_serve(cache, tmp_path / "b")
+    try:
+        ask = (
+            "import json\n"
+            "from huggingface_hub import HfApi, hf_hub_download\n"
+            "info = HfApi().model_info('acme/tiny', revision='main')\n"
+            "readme = open(hf_hub_download('acme/tiny', 'README.md', revision='main', cache_dir=%r)).read()\n"
+            "print(json.dumps({'sha': info.sha, 'files': sorted(s.rfilename for s in info.siblings), 'readme': readme}))")
+        for i in range(3):  # warm: the same answers kept and given again
+            before = run_python(ask % str(tmp_path / ("warm%d" % i)), client_env(tmp_path / "c", b.url))
+        assert before == {"sha": PR, "files": sorted(f.path for f in PR_FILES), "readme": "# tiny, PR 1\n"}
+        # The foreign writer: the official client, from the first server, into the second one's cache.
+        wrote = run_python(
+            "import json\n"
+            "from huggingface_hub import snapshot_download\n"
+            "print(json.dumps(snapshot_download('acme/tiny', revision='main', cache_dir=%r)))" % cache,
+            client_env(tmp_path / "w", server.url))
+        assert os.path.basename(wrote) == MAIN
+        after = run_python(ask % str(tmp_path / "after"), client_env(tmp_path / "c", b.url))
+        assert after["sha"] == MAIN
+        assert after["readme"] == "# tiny\n"
+        assert after["files"] == sorted(TINY_LINKED)
+    finally:
+        b.stop()
+
+
 def test_gated_and_private_repos_need_the_token(server, tmp_path):
     code = (
         "import json\n"
