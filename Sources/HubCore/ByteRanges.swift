@@ -40,6 +40,28 @@ public struct IntervalSet: Hashable, Sendable, Codable {
         ranges.replaceSubrange(lo..<hi, with: [merged])
     }
 
+    /// Takes the bytes of `cut` out (a range it covers in part is trimmed, one it splits becomes two).
+    public mutating func remove(_ cut: ByteRange) {
+        guard !cut.isEmpty else { return }
+        var out: [ByteRange] = []
+        for r in ranges {
+            if r.end <= cut.start || r.start >= cut.end { out.append(r); continue }
+            if r.start < cut.start { out.append(ByteRange(r.start, cut.start)) }
+            if r.end > cut.end { out.append(ByteRange(cut.end, r.end)) }
+        }
+        ranges = out
+    }
+
+    /// The range that holds byte `offset`, if any.
+    public func range(containing offset: Int64) -> ByteRange? {
+        ranges.first { $0.start <= offset && offset < $0.end }
+    }
+
+    /// Where the first range that begins after `offset` begins, if any.
+    public func start(after offset: Int64) -> Int64? {
+        ranges.first { $0.start > offset }?.start
+    }
+
     /// End of the contiguous run starting at 0 (0 if byte 0 is missing).
     public var contiguousPrefix: Int64 {
         guard let first = ranges.first, first.start == 0 else { return 0 }

@@ -98,6 +98,35 @@ private func r(_ a: Int64, _ b: Int64) -> ByteRange { ByteRange(a, b) }
     }
 }
 
+@Suite struct IntervalSetCutAndLookupTests {
+    @Test func removeTrimsSplitsAndDrops() {
+        var s = IntervalSet([r(0, 10), r(20, 30), r(40, 50)])
+        s.remove(r(5, 25))
+        #expect(s.ranges == [r(0, 5), r(25, 30), r(40, 50)])
+        s.remove(r(42, 45))
+        #expect(s.ranges == [r(0, 5), r(25, 30), r(40, 42), r(45, 50)])
+        s.remove(r(25, 30))
+        #expect(s.ranges == [r(0, 5), r(40, 42), r(45, 50)])
+        s.remove(r(5, 40))
+        s.remove(r(7, 7))
+        #expect(s.ranges == [r(0, 5), r(40, 42), r(45, 50)], "touching or empty cuts remove nothing")
+        s.remove(r(0, 100))
+        #expect(s.ranges.isEmpty)
+    }
+
+    @Test func rangeContainingAndNextStart() {
+        let s = IntervalSet([r(10, 20), r(30, 40)])
+        #expect(s.range(containing: 10) == r(10, 20))
+        #expect(s.range(containing: 19) == r(10, 20))
+        #expect(s.range(containing: 20) == nil)
+        #expect(s.range(containing: 5) == nil)
+        #expect(s.start(after: 0) == 10)
+        #expect(s.start(after: 10) == 30)
+        #expect(s.start(after: 25) == 30)
+        #expect(s.start(after: 30) == nil)
+    }
+}
+
 @Suite struct ChunkPlannerTests {
     @Test func wholeFileOnTheGrid() {
         let p = ChunkPlanner(chunkSize: 4)

@@ -99,7 +99,7 @@ final class FrontierHasher: @unchecked Sendable {
     func flush() {
         queue.async { [self] in
             guard !cancelled, !halted, expected == nil else { return }
-            handOff(upTo: hashedTo == size ? size : hashedTo / 4096 * 4096)
+            handOff(upTo: handOffPoint)
         }
     }
 
@@ -114,12 +114,11 @@ final class FrontierHasher: @unchecked Sendable {
         while hashedTo < end && !cancelled {
             var want = min(1 << 20, end - hashedTo)
             if let cs = chunkSize { want = min(want, (hashedTo / cs + 1) * cs - hashedTo) }
-            let leftover = onDisk.ranges.first { $0.start <= hashedTo && hashedTo < $0.end }
-            if let l = leftover {
+            if let l = onDisk.range(containing: hashedTo) {
                 want = min(want, l.end - hashedTo)
                 guard readLeftover(ByteRange(hashedTo, hashedTo + want)) else { return }
             } else {
-                if let next = onDisk.ranges.first(where: { $0.start > hashedTo }) { want = min(want, next.start - hashedTo) }
+                if let next = onDisk.start(after: hashedTo) { want = min(want, next - hashedTo) }
                 for s in window.slices(ByteRange(hashedTo, hashedTo + want)) {
                     let piece = UnsafeRawBufferPointer(s)
                     hasher.update(piece)
@@ -129,7 +128,7 @@ final class FrontierHasher: @unchecked Sendable {
             hashedTo += want
             if let cs = chunkSize, hashedTo % cs == 0 || hashedTo == size, !chunkEnded(cs) { return }
             // Checked chunks are handed over when they verified (in chunkEnded), the rest as they are hashed.
-            if expected == nil && (hashedTo - handedTo >= writeSize || hashedTo == size) { handOff(upTo: hashedTo == size ? size : hashedTo / 4096 * 4096) }
+            if expected == nil && (hashedTo - handedTo >= writeSize || hashedTo == size) { handOff(upTo: handOffPoint) }
         }
         if hashedTo == size && !cancelled {
             handOff(upTo: size)
@@ -164,16 +163,19 @@ final class FrontierHasher: @unchecked Sendable {
         return true
     }
 
+    /// How far hashed bytes can go to the writer now: all of them at the end, else down to the write alignment.
+    private var handOffPoint: Int64 { hashedTo == size ? size : hashedTo / 4096 * 4096 }
+
     /// Hands `handedTo ..< end` to the writer, split where the bytes lie (window or disk).
     private func handOff(upTo end: Int64) {
         guard end > handedTo else { return }
         var pieces: [WindowWriter.Piece] = []
         var at = handedTo
         while at < end {
-            if let l = onDisk.ranges.first(where: { $0.start <= at && at < $0.end }) {
+            if let l = onDisk.range(containing: at) {
                 pieces.append(.init(range: ByteRange(at, min(end, l.end)), inWindow: false))
             } else {
-                let next = onDisk.ranges.first { $0.start > at }?.start ?? end
+                let next = onDisk.start(after: at) ?? end
                 pieces.append(.init(range: ByteRange(at, min(end, next)), inWindow: true))
             }
             at = pieces.last!.range.end
@@ -194,7 +196,7 @@ final class FrontierHasher: @unchecked Sendable {
             chunk = Digest(.sha256)
             halted = true
             // Whatever was on disk there is refetched into the window.
-            onDisk = Self.subtract(ByteRange(start, min(start + cs, size)), from: onDisk)
+            onDisk.remove(ByteRange(start, min(start + cs, size)))
             onResult(.chunkFailed(ByteRange(start, min(start + cs, size))))
             return false
         }
@@ -205,16 +207,6 @@ final class FrontierHasher: @unchecked Sendable {
             handOff(upTo: hashedTo)
         }
         return true
-    }
-
-    static func subtract(_ cut: ByteRange, from set: IntervalSet) -> IntervalSet {
-        var out = IntervalSet()
-        for r in set.ranges {
-            if r.end <= cut.start || r.start >= cut.end { out.insert(r); continue }
-            if r.start < cut.start { out.insert(ByteRange(r.start, cut.start)) }
-            if r.end > cut.end { out.insert(ByteRange(cut.end, r.end)) }
-        }
-        return out
     }
 
     private func finish(_ outcome: HashOutcome) {
