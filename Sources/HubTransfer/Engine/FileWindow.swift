@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CMemory
 import HubCore
+import HubStore
 
 /// The memory one file's bytes wait in between the socket and the disk: a ring of `capacity` bytes
 /// holding file offsets `storedTo ..< storedTo + capacity` at `offset % capacity`. Requests copy their
@@ -25,9 +26,8 @@ final class FileWindow: @unchecked Sendable {
         precondition(capacity > 0 && capacity % alignment == 0)
         self.capacity = capacity
         if capacity >= Self.hugePage, let m = Self.mapHuge(capacity) {
-            mapping = m
-            let start = (Int(bitPattern: m.base) + Self.hugePage - 1) / Self.hugePage * Self.hugePage
-            memory = UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: start), count: capacity)
+            mapping = (m.base, m.length)
+            memory = UnsafeMutableRawBufferPointer(start: m.start, count: capacity)
         } else {
             mapping = nil
             memory = .allocate(byteCount: capacity, alignment: alignment)
@@ -38,15 +38,15 @@ final class FileWindow: @unchecked Sendable {
         if let m = mapping { munmap(m.base, m.length) } else { memory.deallocate() }
     }
 
-    /// An anonymous mapping with room for `capacity` bytes from a 2 MiB boundary, huge pages asked for
-    /// (a hint: where the kernel does not give them the window works the same, with small pages).
-    private static func mapHuge(_ capacity: Int) -> (base: UnsafeMutableRawPointer, length: Int)? {
+    /// An anonymous mapping with room for `capacity` bytes from a 2 MiB boundary (`start`), huge pages
+    /// asked for (a hint: where the kernel does not give them the window works the same, with small pages).
+    private static func mapHuge(_ capacity: Int) -> (base: UnsafeMutableRawPointer, length: Int, start: UnsafeMutableRawPointer)? {
         let length = capacity + hugePage
         guard let base = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-              base != MAP_FAILED else { return nil }
-        let start = (Int(bitPattern: base) + hugePage - 1) / hugePage * hugePage
-        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), capacity, MADV_HUGEPAGE)
-        return (base, length)
+              base != MAP_FAILED,
+              let start = UnsafeMutableRawPointer(bitPattern: (Int(bitPattern: base) + hugePage - 1) / hugePage * hugePage) else { return nil }
+        _ = madvise(start, capacity, MADV_HUGEPAGE)
+        return (base, length, start)
     }
 
     /// The capacity for a file of `size` with a window of `bytes`: no more than the file needs.
@@ -64,6 +64,15 @@ final class FileWindow: @unchecked Sendable {
         var out = [UnsafeMutableRawBufferPointer(rebasing: memory[start..<(start + first)])]
         if first < Int(range.count) { out.append(UnsafeMutableRawBufferPointer(rebasing: memory[0..<(Int(range.count) - first)])) }
         return out
+    }
+
+    /// Writes the bytes of `range` from here to `content` at their offsets, through the page cache.
+    func store(_ range: ByteRange, into content: any StagedContent) throws(HubError) {
+        var at = range.start
+        for s in slices(range) {
+            try content.write(UnsafeRawBufferPointer(s), at: at)
+            at += Int64(s.count)
+        }
     }
 
     /// Copies `bytes` in as the file's bytes from `offset`, with non-temporal stores: the hasher on

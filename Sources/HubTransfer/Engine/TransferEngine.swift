@@ -415,13 +415,7 @@ public final class TransferEngine: @unchecked Sendable {
     func storeWindow(_ f: FileRun) {
         guard let window = f.hasher?.window else { return }
         do throws(HubError) {
-            for r in f.machine.windowRanges.ranges {
-                var at = r.start
-                for s in window.slices(r) {
-                    try f.staged.write(UnsafeRawBufferPointer(s), at: at)
-                    at += Int64(s.count)
-                }
-            }
+            for r in f.machine.windowRanges.ranges { try window.store(r, into: f.staged) }
             f.machine.storedEverything()
         } catch {
             logger.warning("\(f.job.label): cannot keep the bytes received last: \(error.message)")

@@ -79,26 +79,18 @@ final class WindowWriter: @unchecked Sendable {
 
     private func write(_ r: ByteRange) throws(HubError) {
         guard let a = alignment, content.directAlignment != nil else {
-            try buffered(r)
+            try window.store(r, into: content)
             if durable { content.startWriteback(offset: r.start, count: r.count) }
             return
         }
         let head = min(r.end, (r.start + a - 1) / a * a)
         let tail = max(head, r.end / a * a)
-        try buffered(ByteRange(r.start, head))
+        try window.store(ByteRange(r.start, head), into: content)
         var at = head
         for s in window.slices(ByteRange(head, tail)) {
             try content.writeDirect(UnsafeRawBufferPointer(s), at: at)
             at += Int64(s.count)
         }
-        try buffered(ByteRange(tail, r.end))
-    }
-
-    private func buffered(_ r: ByteRange) throws(HubError) {
-        var at = r.start
-        for s in window.slices(r) {
-            try content.write(UnsafeRawBufferPointer(s), at: at)
-            at += Int64(s.count)
-        }
+        try window.store(ByteRange(tail, r.end), into: content)
     }
 }
