@@ -14,12 +14,7 @@ final class EngineShared {
     }
 
     /// False when the rate limit says wait: the request is paused and resumed later.
-    @inline(__always)
     func allowBytes(_ count: Int, for r: RequestRun) -> Bool {
-        limiter == nil || limitedBytes(count, for: r)
-    }
-
-    private func limitedBytes(_ count: Int, for r: RequestRun) -> Bool {
         guard var l = limiter else { return true }
         let ok = l.tryConsume(count, now: TransferEngine.now())
         limiter = l
