@@ -6,9 +6,10 @@ internal import HubStore
 enum MountKind {
     /// File system types (as `/proc/self/mountinfo` names them) whose changes may come from elsewhere.
     static func isRemote(type: String) -> Bool {
-        let remote: Set<String> = ["nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "afs", "9p", "lustre", "glusterfs", "gpfs", "beegfs", "ocfs2", "gfs2"]
-        return remote.contains(type) || type == "fuse" || type.hasPrefix("fuse.")
+        remoteTypes.contains(type) || type == "fuse" || type.hasPrefix("fuse.")
     }
+
+    private static let remoteTypes: Set<String> = ["nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "afs", "9p", "lustre", "glusterfs", "gpfs", "beegfs", "ocfs2", "gfs2"]
 
     /// The type of the file system `path` (made real) is on, from `/proc/self/mountinfo`: the longest
     /// mount point that is a prefix of it. Nil when it cannot be told.

@@ -98,8 +98,7 @@ struct WatchBook: Sendable {
 
     /// Starts (or restarts) a repo: forgets its watches and returns them, to be removed.
     mutating func begin(_ repo: String) -> [Int32] {
-        let old = places.compactMap { wd, p in Self.owner(p) == repo ? wd : nil }
-        for wd in old { places[wd] = nil; deleted.remove(wd) }
+        let old = forgetWatches(of: repo)
         let g = repos[repo]?.generation ?? 0
         repos[repo] = (.watched, g &+ 1)
         return old
@@ -107,9 +106,15 @@ struct WatchBook: Sendable {
 
     /// `repo` cannot be watched: it is checked by its facts from now on. Returns its watches, to be removed.
     mutating func failed(_ repo: String) -> [Int32] {
-        let wds = places.compactMap { wd, p in Self.owner(p) == repo ? wd : nil }
-        for wd in wds { places[wd] = nil }
+        let wds = forgetWatches(of: repo)
         bump(repo, to: .failed)
+        return wds
+    }
+
+    /// Forgets every watch of `repo` and returns them (to be removed from the kernel's list).
+    private mutating func forgetWatches(of repo: String) -> [Int32] {
+        let wds = places.compactMap { wd, p in Self.owner(p) == repo ? wd : nil }
+        for wd in wds { places[wd] = nil; deleted.remove(wd) }
         return wds
     }
 
@@ -139,6 +144,14 @@ struct WatchBook: Sendable {
         return actions
     }
 
+    /// A watched folder itself went away or elsewhere: its repo's generation moves (and the repo is
+    /// `lost` when its watches no longer cover it); for the store root, every repo is lost.
+    private mutating func watchedFolderChanged(_ place: Place, lost: Bool) -> [Action] {
+        guard case .folder(let repo, _) = place else { rootWatched = false; return loseAll() }
+        if lost { bump(repo, to: .lost) } else { bump(repo) }
+        return [.dropViews(repo: repo)]
+    }
+
     /// What `event` means: generations moved, repos lost, and the actions to take.
     mutating func apply(_ e: Event) -> [Action] {
         if e.mask & Mask.overflow != 0 { return loseAll() }
@@ -147,21 +160,15 @@ struct WatchBook: Sendable {
             places[e.wd] = nil
             if deleted.remove(e.wd) != nil { return [] }
             // The kernel dropped a watch of a folder that is still there (unmounted, removed by hand).
-            guard case .folder(let repo, _) = place else { rootWatched = false; return loseAll() }
-            bump(repo, to: .lost)
-            return [.dropViews(repo: repo)]
+            return watchedFolderChanged(place, lost: true)
         }
         if e.mask & Mask.deleteSelf != 0 {
             deleted.insert(e.wd)
-            guard case .folder(let repo, _) = place else { rootWatched = false; return loseAll() }
-            bump(repo)
-            return [.dropViews(repo: repo)]
+            return watchedFolderChanged(place, lost: false)
         }
         if e.mask & (Mask.moveSelf | Mask.unmount) != 0 {
             // The folder is elsewhere now: its watch (and those below) no longer name its place.
-            guard case .folder(let repo, _) = place else { rootWatched = false; return loseAll() }
-            bump(repo, to: .lost)
-            return [.dropViews(repo: repo)]
+            return watchedFolderChanged(place, lost: true)
         }
         let newFolder = e.mask & Mask.isDir != 0 && e.mask & (Mask.create | Mask.movedTo) != 0
         switch place {
