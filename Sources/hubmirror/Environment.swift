@@ -40,6 +40,13 @@ enum HFEnvironment {
         return t.isEmpty ? nil : t
     }
 
+    /// The token in `file` (relative to the working folder), trimmed; a config error saying
+    /// `unreadable` when the file cannot be read.
+    static func token(file: String, unreadable: @autoclosure () -> String) throws(HubError) -> String {
+        guard let d = FileManager.default.contents(atPath: absolute(file)) else { throw HubError(.config, unreadable()) }
+        return String(decoding: d, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// An http(s) endpoint URL without trailing slashes, or a usage error naming `option`.
     static func endpointURL(_ text: String, option: String) throws -> String {
         var e = text

@@ -39,11 +39,8 @@ struct MirrorCommand: ParsableCommand {
             LoggingSetup.bootstrap(verbose: verbose, quiet: json)
             let cacheDir = HFEnvironment.absolute(cfg.cacheDir ?? HFEnvironment.hubCache)
             let endpoint = try HFEnvironment.endpointURL(cfg.endpoint ?? HFEnvironment.endpoint, option: cfg.endpoint == nil ? "HF_ENDPOINT" : "endpoint in \(path)")
-            let token = try cfg.tokenFile.map { file -> String in
-                guard let d = FileManager.default.contents(atPath: HFEnvironment.absolute(file)) else {
-                    throw HubError(.config, "\(cfg.location(of: "token_file")): cannot read token_file \(file)")
-                }
-                return String(decoding: d, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let token = try cfg.tokenFile.map {
+                try HFEnvironment.token(file: $0, unreadable: "\(cfg.location(of: "token_file")): cannot read token_file \($0)")
             } ?? HFEnvironment.token(explicit: nil)
             var transfer = TransferOptions()
             if let c = cfg.connections { transfer.connections = c }
@@ -76,14 +73,12 @@ struct MirrorCommand: ParsableCommand {
                 return
             }
             var runner = MirrorRunner(config: cfg, configPath: path, cacheDir: cacheDir, endpoint: endpoint, token: token, transfer: transfer)
-            func readToken(_ file: String, _ what: String) throws -> String {
-                guard let d = FileManager.default.contents(atPath: HFEnvironment.absolute(file)) else {
-                    throw HubError(.config, "\(what): cannot read \(file)")
-                }
-                return String(decoding: d, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            runner.peerToken = try cfg.peerTokenFile.map {
+                try HFEnvironment.token(file: $0, unreadable: "\(cfg.location(of: "peer_token_file")): peer_token_file: cannot read \($0)")
             }
-            runner.peerToken = try cfg.peerTokenFile.map { try readToken($0, "\(cfg.location(of: "peer_token_file")): peer_token_file") }
-            for (url, file) in cfg.peerTokenFiles { runner.peerTokens[url] = try readToken(file, "\(cfg.file): token_file of [[peer]] \(url)") }
+            for (url, file) in cfg.peerTokenFiles {
+                runner.peerTokens[url] = try HFEnvironment.token(file: file, unreadable: "\(cfg.file): token_file of [[peer]] \(url): cannot read \(file)")
+            }
             let json = self.json
             let report = try runner.run(onEntry: { e in
                 guard !json else { return }
