@@ -57,9 +57,8 @@ public struct HTTPHeaders: Sendable, Sequence {
 
     /// Header names compare case-insensitively (ASCII, as RFC 9110 names are tokens).
     static func sameName(_ a: String, _ b: String) -> Bool {
-        let x = a.utf8, y = b.utf8
-        guard x.count == y.count else { return false }
-        return zip(x, y).allSatisfy { p in p.0 == p.1 || (p.0 | 0x20 == p.1 | 0x20 && (p.0 | 0x20) >= 0x61 && (p.0 | 0x20) <= 0x7A) }
+        func lower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
+        return a.utf8.count == b.utf8.count && zip(a.utf8, b.utf8).allSatisfy { lower($0) == lower($1) }
     }
 }
 
