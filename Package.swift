@@ -33,11 +33,13 @@ let package = Package(
         .target(name: "CFileShims"),
         // Non-temporal memory copy (the transfer window's one copy of every byte).
         .target(name: "CMemory"),
+        // SHA-256 on the SHA extensions, two messages at once (the transfer engine's paired hashing).
+        .target(name: "CSHA256"),
 
         // Pure domain logic: ids, revisions, encodings, globs, path checks, manifests, differ, errors.
         .target(name: "HubCore", swiftSettings: strict),
-        // SHA-256 / SHA-1 / git blob ids over libcrypto.
-        .target(name: "HubDigest", dependencies: ["CCrypto"], swiftSettings: strict),
+        // SHA-256 / SHA-1 / git blob ids over libcrypto; paired SHA-256 over CSHA256.
+        .target(name: "HubDigest", dependencies: ["CCrypto", "CSHA256"], swiftSettings: strict),
         // libcurl wrappers: easy + multi handles, header parsing, redirect and token policy.
         .target(name: "HubHTTP", dependencies: ["CCurl", "HubCore"], swiftSettings: strict),
         // The Hub's HTTP API (revision info, tree listing, paths-info) as a client.

@@ -98,7 +98,8 @@ import Testing
                      expected: ChunkDigests? = nil, corrupt: ByteRange? = nil) -> (Outcomes, FrontierHasher) {
         let outcomes = Outcomes()
         let window = FileWindow(capacity: capacity)
-        let h = FrontierHasher(content: content, window: window, onDisk: onDisk, gitBlob: false, label: "t", durable: durable,
+        let h = FrontierHasher(content: content, window: window, onDisk: onDisk, gitBlob: false, label: "t",
+                               group: HashGroup(capacity: 1, label: "t"), durable: durable,
                                direct: direct, writeSize: 256 << 10, expected: expected) { outcomes.add($0) }
         var at = from
         var stored: Int64 = 0

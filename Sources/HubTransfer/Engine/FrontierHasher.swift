@@ -14,8 +14,9 @@ enum HashOutcome: Sendable {
     case failed(HubError)
 }
 
-/// Hashes a file from byte 0 up to the end of its contiguous received prefix, on its own queue, as
-/// the prefix grows, and hands what it hashed to the `WindowWriter`. New bytes are hashed in the
+/// Hashes a file from byte 0 up to the end of its contiguous received prefix, on its `HashGroup`'s
+/// queue (shared with at most one other file, whose bytes it is hashed beside), as the prefix grows,
+/// and hands what it hashed to the `WindowWriter`. New bytes are hashed in the
 /// file's window, where the requests copied them: nothing is read back from the disk. Only ranges an
 /// earlier run left on disk are read (and not written again). On resume the journaled prefix is simply
 /// hashed again, which is why no hash state needs to survive a crash.
@@ -27,7 +28,8 @@ enum HashOutcome: Sendable {
 final class FrontierHasher: @unchecked Sendable {
     let window: FileWindow
     private let writer: WindowWriter
-    private let queue: DispatchQueue
+    let group: HashGroup
+    private var queue: DispatchQueue { group.queue }
     private let content: any StagedContent
     private var hasher: ContentHasher
     private let size: Int64
@@ -40,6 +42,11 @@ final class FrontierHasher: @unchecked Sendable {
     private var onDisk: IntervalSet
     private var readBuffer: UnsafeMutableRawBufferPointer?
     private var requestedTo: Int64 = -1   // touched only on the engine thread
+    /// The received prefix ends here: hash up to it (on the queue).
+    private var wantedTo: Int64 = -1
+    /// When the bytes not hashed yet began to wait, and when bytes last arrived (`HashGroup.now`, on the queue).
+    private(set) var readySince = 0.0
+    private(set) var lastAdvanced = 0.0
     private var cancelled = false
     /// A chunk failed: requests queued before the engine took note are stale until `rewound(to:)`.
     private var halted = false
@@ -57,7 +64,7 @@ final class FrontierHasher: @unchecked Sendable {
     ///   - direct: write with O_DIRECT where the content takes it.
     ///   - onProgress: told the new end of the stored prefix (on the writer's queue).
     init(content: any StagedContent, window: FileWindow, onDisk: IntervalSet, gitBlob: Bool, label: String,
-         durable: Bool = true, direct: Bool = true, writeSize: Int64 = 2 << 20,
+         group: HashGroup, durable: Bool = true, direct: Bool = true, writeSize: Int64 = 2 << 20,
          chunkSize: Int64? = nil, expected: ChunkDigests? = nil,
          onProgress: @escaping @Sendable (Int64) -> Void = { _ in },
          onResult: @escaping @Sendable (HashOutcome) -> Void) {
@@ -68,13 +75,15 @@ final class FrontierHasher: @unchecked Sendable {
         self.writeSize = max(1, min(writeSize, Int64(window.capacity) / 2))
         self.expected = expected
         self.chunkSize = expected?.chunkSize ?? chunkSize
-        hasher = ContentHasher(size: size, gitBlob: gitBlob)
+        // Pairable only where nothing else is computed over the same bytes.
+        hasher = ContentHasher(size: size, gitBlob: gitBlob, pairable: group.capacity > 1 && self.chunkSize == nil)
         if self.chunkSize != nil { chunk = Digest(.sha256) }
         if expected != nil { atChunkStart = hasher.copy() }
-        queue = DispatchQueue(label: "hubmirror.hash.\(label)")
+        self.group = group
         self.onResult = onResult
         writer = WindowWriter(content: content, window: window, direct: direct, durable: durable, label: label,
                               onStored: { onProgress($0); onResult(.stored($0)) }, onResult: onResult)
+        group.queue.async { [self] in group.join(self) }
     }
 
     deinit { readBuffer?.deallocate() }
@@ -83,14 +92,26 @@ final class FrontierHasher: @unchecked Sendable {
     func advance(to end: Int64) {
         guard end > requestedTo else { return }
         requestedTo = end
-        queue.async { [self] in work(upTo: end) }
+        queue.async { [self] in
+            // While halted, what was asked for before the engine took note of a failed chunk is stale.
+            if !halted {
+                let now = HashGroup.now()
+                if wantedTo <= hashedTo { readySince = now }
+                wantedTo = max(wantedTo, end)
+                lastAdvanced = now
+            }
+            group.pump()
+        }
     }
 
     /// After a chunk failed: the prefix to hash now ends at the chunk's start again, and later
     /// requests (once the chunk is written anew) are served.
     func rewound(to offset: Int64) {
         requestedTo = min(requestedTo, offset)
-        queue.async { [self] in halted = false }
+        queue.async { [self] in
+            halted = false
+            group.pump()
+        }
     }
 
     /// Hands what is hashed to the writer now (down to the write alignment) instead of waiting for a
@@ -105,37 +126,110 @@ final class FrontierHasher: @unchecked Sendable {
 
     /// Stops hashing and writing; returns once neither is under way.
     func cancel() {
-        queue.sync { cancelled = true }
+        queue.sync {
+            cancelled = true
+            group.dropRetired()
+        }
         writer.cancel()
     }
 
-    private func work(upTo end: Int64) {
-        guard !cancelled, !halted else { return }
-        while hashedTo < end && !cancelled {
-            var want = min(1 << 20, end - hashedTo)
-            if let cs = chunkSize { want = min(want, (hashedTo / cs + 1) * cs - hashedTo) }
-            if let l = onDisk.range(containing: hashedTo) {
-                want = min(want, l.end - hashedTo)
-                guard readLeftover(ByteRange(hashedTo, hashedTo + want)) else { return }
-            } else {
-                if let next = onDisk.start(after: hashedTo) { want = min(want, next - hashedTo) }
-                for s in window.slices(ByteRange(hashedTo, hashedTo + want)) {
-                    let piece = UnsafeRawBufferPointer(s)
-                    hasher.update(piece)
-                    chunk?.update(piece)
-                }
+    /// Done: finished, failed or cancelled; its group lets it go (on the queue).
+    var isRetired: Bool { cancelled }
+
+    /// Something to do now: bytes to hash, or the end to report (on the queue).
+    var hasWork: Bool {
+        guard !cancelled, !halted else { return false }
+        return nextCount > 0 || (hashedTo == size && wantedTo >= size)
+    }
+
+    /// How many bytes the next step hashes (at most). Ends on a 64-byte block where the file's hasher
+    /// is pairable (but at the end of the file), so that it is ready to pair again after the step.
+    private var nextCount: Int64 {
+        var want = min(1 << 20, wantedTo - hashedTo)
+        guard want > 0 else { return 0 }
+        if let cs = chunkSize { want = min(want, (hashedTo / cs + 1) * cs - hashedTo) }
+        if hasher.isPairable && hashedTo + want < size { want -= (hashedTo + want) % 64 }
+        return max(0, want)
+    }
+
+    /// Received bytes not hashed yet.
+    var backlog: Int64 { max(0, wantedTo - hashedTo) }
+
+    /// The bytes ready are the last of the file: nothing to wait for.
+    var hasItsLastBytes: Bool { wantedTo >= size }
+
+    /// More bytes of this file may come that can be hashed beside another file's.
+    var mayPairSoon: Bool { !cancelled && !halted && hasher.isPairable && wantedTo < size }
+
+    /// How many bytes can be hashed beside another file's now: whole blocks in one piece of the window,
+    /// with nothing else to compute over them; 0 when none.
+    var pairableCount: Int64 {
+        guard !cancelled, !halted, chunkSize == nil, hasher.canPair, onDisk.range(containing: hashedTo) == nil else { return 0 }
+        var n = min(1 << 20, wantedTo - hashedTo)
+        if let next = onDisk.start(after: hashedTo) { n = min(n, next - hashedTo) }
+        n = min(n, Int64(window.capacity) - hashedTo % Int64(window.capacity))
+        return max(0, n - n % 64)
+    }
+
+    /// Hashes `count` bytes of `a` and of `b` side by side (both `pairableCount >= count`).
+    static func hashPaired(_ a: FrontierHasher, _ b: FrontierHasher, count: Int64) {
+        let pa = UnsafeRawBufferPointer(a.window.slices(ByteRange(a.hashedTo, a.hashedTo + count))[0])
+        let pb = UnsafeRawBufferPointer(b.window.slices(ByteRange(b.hashedTo, b.hashedTo + count))[0])
+        precondition(pa.count == count && pb.count == count && ContentHasher.updatePaired(a.hasher, pa, b.hasher, pb))
+        a.hashed(count)
+        b.hashed(count)
+    }
+
+    /// Hashes the next piece alone; returns how many bytes it hashed.
+    @discardableResult
+    func step() -> Int64 {
+        guard !cancelled, !halted else { return 0 }
+        var count: Int64 = 0
+        if nextCount > 0 {
+            let (n, ok) = hashPiece(nextCount)
+            count = n
+            guard ok else { return count }
+        }
+        finishIfDone()
+        return count
+    }
+
+    /// Hashes up to `want` bytes from the frontier (alone): how many, and false when reading them
+    /// failed or a chunk did not verify.
+    private func hashPiece(_ want: Int64) -> (Int64, Bool) {
+        var want = want
+        if let l = onDisk.range(containing: hashedTo) {
+            want = min(want, l.end - hashedTo)
+            guard readLeftover(ByteRange(hashedTo, hashedTo + want)) else { return (0, false) }
+        } else {
+            if let next = onDisk.start(after: hashedTo) { want = min(want, next - hashedTo) }
+            for s in window.slices(ByteRange(hashedTo, hashedTo + want)) {
+                let piece = UnsafeRawBufferPointer(s)
+                hasher.update(piece)
+                chunk?.update(piece)
             }
-            hashedTo += want
-            if let cs = chunkSize, hashedTo % cs == 0 || hashedTo == size, !chunkEnded(cs) { return }
-            // Checked chunks are handed over when they verified (in chunkEnded), the rest as they are hashed.
-            if expected == nil && (hashedTo - handedTo >= writeSize || hashedTo == size) { handOff(upTo: handOffPoint) }
         }
-        if hashedTo == size && !cancelled {
-            handOff(upTo: size)
-            let d = hasher.finish()
-            writer.finish(.finished(sha256: d.sha256, gitBlobID: d.gitBlobID, chunks: chunkSize.map { ChunkDigests(chunkSize: $0, sha256: chunkList) }))
-            cancelled = true
-        }
+        return (want, hashed(want))
+    }
+
+    /// `count` more bytes are hashed: chunk ends checked, hashed bytes handed to the writer. False
+    /// when a chunk did not verify (hashing went back to its start).
+    @discardableResult
+    private func hashed(_ count: Int64) -> Bool {
+        hashedTo += count
+        if let cs = chunkSize, hashedTo % cs == 0 || hashedTo == size, !chunkEnded(cs) { return false }
+        // Checked chunks are handed over when they verified (in chunkEnded), the rest as they are hashed.
+        if expected == nil && (hashedTo - handedTo >= writeSize || hashedTo == size) { handOff(upTo: handOffPoint) }
+        return true
+    }
+
+    /// At the end of the file: everything to the writer, and the digests reported once it is stored.
+    private func finishIfDone() {
+        guard hashedTo == size && !cancelled else { return }
+        handOff(upTo: size)
+        let d = hasher.finish()
+        writer.finish(.finished(sha256: d.sha256, gitBlobID: d.gitBlobID, chunks: chunkSize.map { ChunkDigests(chunkSize: $0, sha256: chunkList) }))
+        cancelled = true
     }
 
     /// Reads a range an earlier run left on disk and hashes it. False when that failed (reported).
@@ -193,6 +287,7 @@ final class FrontierHasher: @unchecked Sendable {
         if let expected, index < expected.sha256.count, expected.sha256[index] != digest {
             hasher = atChunkStart!.copy()
             hashedTo = start
+            wantedTo = start
             chunk = Digest(.sha256)
             halted = true
             // Whatever was on disk there is refetched into the window.

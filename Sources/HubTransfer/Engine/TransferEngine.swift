@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import HubCore
+import HubDigest
 import HubHTTP
 public import HubStore
 public import Logging
@@ -34,6 +35,8 @@ public final class TransferEngine: @unchecked Sendable {
     let inboxLock = NSLock()
     var inbox: [(FileRun, Int, HashOutcome)] = []
     var loggedWriteMode = false
+    /// The paired hashing threads made in this run (for the debug log of what they paired).
+    var hashGroups: [HashGroup] = []
     /// Received bytes go to a file's state machine (and so to its hasher) in pieces of this size.
     static let reportUnit: Int64 = 1 << 20
 
@@ -105,6 +108,12 @@ public final class TransferEngine: @unchecked Sendable {
         }
         report.bytesReceived = shared.bytesReceived
         report.bytesBySource = shared.bytesBySource
+        if !hashGroups.isEmpty {
+            let (paired, alone) = hashGroups.reduce((Int64(0), Int64(0))) { sum, g in
+                g.queue.sync { (sum.0 + g.pairedBytes, sum.1 + g.aloneBytes) }
+            }
+            logger.debug("hashed \(ByteSize.format(paired)) two files at once, \(ByteSize.format(alone)) alone")
+        }
         driver = nil
         self.sink = nil
         return report
@@ -256,11 +265,30 @@ public final class TransferEngine: @unchecked Sendable {
         f.storedTo = 0
         let window = FileWindow(capacity: Int(f.machine.config.window?.bytes ?? Int64(FileWindow.capacity(size: f.job.entry.size, bytes: options.windowBytes))))
         f.hasher = FrontierHasher(content: f.staged, window: window, onDisk: onDisk, gitBlob: !f.job.entry.isLFS, label: label,
-                                  durable: options.durable, direct: options.directWrites, writeSize: options.writeSize,
+                                  group: hashGroup(for: f), durable: options.durable, direct: options.directWrites, writeSize: options.writeSize,
                                   chunkSize: options.chunkDigestSize, expected: f.expectedChunks,
                                   onProgress: { onEvent(.prefixWritten(label: label, bytes: $0)) }) { [weak self] outcome in
             self?.post(file, generation, outcome)
         }
+    }
+
+    /// The hashing thread for `f`: one another active file hashes on with room for a second, so
+    /// that the two are hashed side by side, or a new one. Files with a git blob id or chunk digests
+    /// to compute cannot be paired and get one of their own.
+    func hashGroup(for f: FileRun) -> HashGroup {
+        let pairable = options.pairedHashing && ContentHasher.pairingAvailable && f.job.entry.isLFS
+            && options.chunkDigestSize == nil && f.expectedChunks == nil
+        guard pairable else { return HashGroup(capacity: 1, label: f.job.label) }
+        var members: [ObjectIdentifier: Int] = [:]
+        for other in files where other !== f && other.isActive {
+            if let g = other.hasher?.group { members[ObjectIdentifier(g), default: 0] += 1 }
+        }
+        for other in files where other !== f && other.isActive {
+            if let g = other.hasher?.group, g.capacity > 1, members[ObjectIdentifier(g)]! < g.capacity { return g }
+        }
+        let g = HashGroup(capacity: 2, label: f.job.label, hold: .init(seconds: options.pairHoldSeconds, bytes: min(options.pairHoldBytes, options.windowBytes / 2)))
+        hashGroups.append(g)
+        return g
     }
 
     func post(_ f: FileRun, _ generation: Int, _ outcome: HashOutcome) {

@@ -34,6 +34,13 @@ public struct TransferOptions: Sendable {
     public var requestSize: Int64? = nil
     /// curl's receive buffer per connection: the most bytes one socket read takes.
     public var receiveBuffer: Int = 256 << 10
+    /// Hash two files' bytes at once on one thread where the CPU has the SHA extensions (the SHA-256
+    /// of two files side by side costs little more than of one); off: a hashing thread per file.
+    public var pairedHashing: Bool = true
+    /// How long, and up to how many bytes (at most half the window), one file's bytes wait for the
+    /// other's to be hashed beside them.
+    public var pairHoldSeconds: Double = 0.05
+    public var pairHoldBytes: Int64 = 4 << 20
     /// How many times a file whose digest did not match is fetched again.
     public var corruptionRetries: Int = 2
     /// Compute the SHA-256 of every chunk of this size while hashing (for peers); nil: only the
@@ -52,7 +59,8 @@ public struct TransferOptions: Sendable {
     public init() {}
 
     /// These options with the tuning in `spec` applied, for benchmarks: comma-separated `key=value`
-    /// with keys `window`, `write`, `request`, `recv` (sizes such as `8M`) and `direct` (`0` or `1`), as read
+    /// with keys `window`, `write`, `request`, `recv`, `hold` (sizes such as `8M`), `holdms` (milliseconds),
+    /// `direct` and `pair` (`0` or `1`), as read
     /// from `HUBMIRROR_TUNING`. Unknown keys and bad values are ignored.
     public func tuned(_ spec: String?) -> TransferOptions {
         var o = self
@@ -66,6 +74,9 @@ public struct TransferOptions: Sendable {
             case "request": if let v = size, v >= 4096 { o.requestSize = v }
             case "recv": if let v = size, v >= 16 << 10 { o.receiveBuffer = Int(min(v, 10 << 20)) }
             case "direct": o.directWrites = kv[1] != "0"
+            case "pair": o.pairedHashing = kv[1] != "0"
+            case "holdms": if let v = Double(kv[1]), v >= 0 { o.pairHoldSeconds = v / 1000 }
+            case "hold": if let v = size, v >= 0 { o.pairHoldBytes = v }
             default: continue
             }
         }
