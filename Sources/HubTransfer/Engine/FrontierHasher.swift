@@ -44,7 +44,7 @@ final class FrontierHasher: @unchecked Sendable {
     private var requestedTo: Int64 = -1   // touched only on the engine thread
     /// The received prefix ends here: hash up to it (on the queue).
     private var wantedTo: Int64 = -1
-    /// When the bytes not hashed yet began to wait, and when bytes last arrived (`HashGroup.now`, on the queue).
+    /// When the bytes not hashed yet began to wait, and when bytes last arrived (`TransferEngine.now`, on the queue).
     private(set) var readySince = 0.0
     private(set) var lastAdvanced = 0.0
     private var cancelled = false
@@ -75,8 +75,7 @@ final class FrontierHasher: @unchecked Sendable {
         self.writeSize = max(1, min(writeSize, Int64(window.capacity) / 2))
         self.expected = expected
         self.chunkSize = expected?.chunkSize ?? chunkSize
-        // Pairable only where nothing else is computed over the same bytes.
-        hasher = ContentHasher(size: size, gitBlob: gitBlob, pairable: group.capacity > 1 && self.chunkSize == nil)
+        hasher = ContentHasher(size: size, gitBlob: gitBlob, pairable: group.capacity > 1 && Self.canPair(gitBlob: gitBlob, chunkSize: self.chunkSize))
         if self.chunkSize != nil { chunk = Digest(.sha256) }
         if expected != nil { atChunkStart = hasher.copy() }
         self.group = group
@@ -88,6 +87,12 @@ final class FrontierHasher: @unchecked Sendable {
 
     deinit { readBuffer?.deallocate() }
 
+    /// Whether a file's bytes can be hashed beside another file's: only its SHA-256 is computed over
+    /// them (no git blob id, no chunk digests), and this machine has the paired kernels.
+    static func canPair(gitBlob: Bool, chunkSize: Int64?) -> Bool {
+        !gitBlob && chunkSize == nil && ContentHasher.pairingAvailable
+    }
+
     /// Asks for hashing up to `end` (the contiguous received prefix). Cheap; work happens on the queue.
     func advance(to end: Int64) {
         guard end > requestedTo else { return }
@@ -95,7 +100,7 @@ final class FrontierHasher: @unchecked Sendable {
         queue.async { [self] in
             // While halted, what was asked for before the engine took note of a failed chunk is stale.
             if !halted {
-                let now = HashGroup.now()
+                let now = TransferEngine.now()
                 if wantedTo <= hashedTo { readySince = now }
                 wantedTo = max(wantedTo, end)
                 lastAdvanced = now
@@ -164,7 +169,7 @@ final class FrontierHasher: @unchecked Sendable {
     /// How many bytes can be hashed beside another file's now: whole blocks in one piece of the window,
     /// with nothing else to compute over them; 0 when none.
     var pairableCount: Int64 {
-        guard !cancelled, !halted, chunkSize == nil, hasher.canPair, onDisk.range(containing: hashedTo) == nil else { return 0 }
+        guard !cancelled, !halted, hasher.canPair, onDisk.range(containing: hashedTo) == nil else { return 0 }
         var n = min(1 << 20, wantedTo - hashedTo)
         if let next = onDisk.start(after: hashedTo) { n = min(n, next - hashedTo) }
         n = min(n, Int64(window.capacity) - hashedTo % Int64(window.capacity))
@@ -185,8 +190,9 @@ final class FrontierHasher: @unchecked Sendable {
     func step() -> Int64 {
         guard !cancelled, !halted else { return 0 }
         var count: Int64 = 0
-        if nextCount > 0 {
-            let (n, ok) = hashPiece(nextCount)
+        let want = nextCount
+        if want > 0 {
+            let (n, ok) = hashPiece(want)
             count = n
             guard ok else { return count }
         }

@@ -1,8 +1,7 @@
 import Foundation
-import HubDigest
 
 /// The thread that hashes the frontiers of up to `capacity` files (`FrontierHasher`s). With two files
-/// whose SHA-256 can be paired (`ContentHasher.pairingAvailable`), their next bytes are hashed side by
+/// whose SHA-256 can be paired (`FrontierHasher.canPair`), their next bytes are hashed side by
 /// side, two messages at once, which costs little more than hashing one. Bytes arrive faster than they
 /// are hashed only in bursts, so most of the time one file has bytes ready and the other has none yet:
 /// those are held for the other file (`Hold`), but briefly and only so many, and never when the other
@@ -33,8 +32,6 @@ final class HashGroup: @unchecked Sendable {
         self.hold = hold
         queue = DispatchQueue(label: "hubmirror.hash.\(label)")
     }
-
-    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     /// Takes `hasher` in (on `queue`).
     func join(_ hasher: FrontierHasher) {
@@ -76,7 +73,7 @@ final class HashGroup: @unchecked Sendable {
     /// Until when `lane`'s ready bytes wait for `other`'s, or nil: hash them now.
     private func holdUntil(_ lane: FrontierHasher, for other: FrontierHasher) -> Double? {
         guard lane.pairableCount > 0, lane.backlog < hold.bytes, !lane.hasItsLastBytes, other.mayPairSoon else { return nil }
-        let now = Self.now()
+        let now = TransferEngine.now()
         guard now - other.lastAdvanced < hold.quiet else { return nil }
         let until = lane.readySince + hold.seconds
         return until > now ? until : nil
@@ -85,7 +82,7 @@ final class HashGroup: @unchecked Sendable {
     private func scheduleRelease(at time: Double) {
         guard !releaseScheduled else { return }
         releaseScheduled = true
-        queue.asyncAfter(deadline: .now() + max(0, time - Self.now())) { [self] in
+        queue.asyncAfter(deadline: .now() + max(0, time - TransferEngine.now())) { [self] in
             releaseScheduled = false
             pump()
         }

@@ -3,7 +3,6 @@ import Foundation
 import Glibc
 #endif
 import HubCore
-import HubDigest
 import HubHTTP
 public import HubStore
 public import Logging
@@ -276,16 +275,12 @@ public final class TransferEngine: @unchecked Sendable {
     /// that the two are hashed side by side, or a new one. Files with a git blob id or chunk digests
     /// to compute cannot be paired and get one of their own.
     func hashGroup(for f: FileRun) -> HashGroup {
-        let pairable = options.pairedHashing && ContentHasher.pairingAvailable && f.job.entry.isLFS
-            && options.chunkDigestSize == nil && f.expectedChunks == nil
-        guard pairable else { return HashGroup(capacity: 1, label: f.job.label) }
-        var members: [ObjectIdentifier: Int] = [:]
-        for other in files where other !== f && other.isActive {
-            if let g = other.hasher?.group { members[ObjectIdentifier(g), default: 0] += 1 }
+        let chunkSize = f.expectedChunks?.chunkSize ?? options.chunkDigestSize
+        guard options.pairedHashing, FrontierHasher.canPair(gitBlob: !f.job.entry.isLFS, chunkSize: chunkSize) else {
+            return HashGroup(capacity: 1, label: f.job.label)
         }
-        for other in files where other !== f && other.isActive {
-            if let g = other.hasher?.group, g.capacity > 1, members[ObjectIdentifier(g)]! < g.capacity { return g }
-        }
+        let inUse = files.compactMap { $0 !== f && $0.isActive ? $0.hasher?.group : nil }
+        if let g = inUse.first(where: { g in g.capacity > 1 && inUse.count(where: { $0 === g }) < g.capacity }) { return g }
         let g = HashGroup(capacity: 2, label: f.job.label, hold: .init(seconds: options.pairHoldSeconds, bytes: min(options.pairHoldBytes, options.windowBytes / 2)))
         hashGroups.append(g)
         return g
