@@ -55,7 +55,7 @@ public final class StreamingTransfer: @unchecked Sendable {
 
     /// - Parameters:
     ///   - stallTimeout: abort when fewer than 1 KiB/s arrive for this many seconds.
-    ///   - receiveBuffer: the most bytes curl reads from the socket at once (and hands over per callback).
+    ///   - receiveBuffer: the most bytes curl reads from the socket at once (and keeps aside for a paused transfer).
     public init(url: String, headers: [(String, String)], credentials: Credentials, userAgent: String = UserAgent.value,
                 connectTimeout: Double = 15, stallTimeout: Double = 30, receiveBuffer: Int = 256 << 10,
                 delegate: any StreamingDelegate) {

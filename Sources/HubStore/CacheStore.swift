@@ -14,7 +14,7 @@ public struct CacheStore: Sendable {
     public let root: String
 
     public init(root: String) {
-        self.root = (root as NSString).standardizingPath
+        self.root = FS.standardize(root)
     }
 
     public func repoDirectory(_ repo: RepoRef) -> String { root + "/" + repo.cacheFolderName }

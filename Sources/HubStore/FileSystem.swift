@@ -24,6 +24,38 @@ public enum FS {
         }
     }
 
+    /// `path` with a leading `~` expanded (from `HOME`), empty and `.` components and a trailing `/`
+    /// dropped, and, in an absolute path, `..` resolved by name and then the symlinks of its longest
+    /// existing prefix: what `NSString.standardizingPath` gives, without NSString's path code, which
+    /// crashed in `expandingTildeInPath` when called from many threads at once.
+    public static func standardize(_ path: String) -> String {
+        var p = path
+        if p == "~" || p.hasPrefix("~/"), let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty {
+            p = home + p.dropFirst()
+        }
+        let absolute = p.hasPrefix("/")
+        var parts: [Substring] = []
+        for c in p.split(separator: "/", omittingEmptySubsequences: true) where c != "." {
+            if c == "..", absolute {
+                _ = parts.popLast()
+            } else {
+                parts.append(c)
+            }
+        }
+        guard absolute else { return parts.isEmpty ? (p.isEmpty ? "" : ".") : parts.joined(separator: "/") }
+        // Symlinks: the longest prefix that exists, resolved, and the rest as it is.
+        var existing = parts.count
+        while existing > 0 && !exists("/" + parts[0..<existing].joined(separator: "/")) { existing -= 1 }
+        var head = "/" + parts[0..<existing].joined(separator: "/")
+        if existing > 0, let real = realpath(head, nil) {
+            head = String(cString: real)
+            free(real)
+        }
+        let rest = parts[existing...].joined(separator: "/")
+        if rest.isEmpty { return head }
+        return head == "/" ? "/" + rest : head + "/" + rest
+    }
+
     public static func exists(_ path: String) -> Bool {
         var st = stat()
         return lstat(path, &st) == 0

@@ -12,7 +12,7 @@ public struct LocalDirStore: SyncTarget {
     public var overwriteEdits: Bool
 
     public init(root: String, repo: RepoRef, overwriteEdits: Bool = false) {
-        self.root = (root as NSString).standardizingPath
+        self.root = FS.standardize(root)
         self.repo = repo
         self.overwriteEdits = overwriteEdits
     }

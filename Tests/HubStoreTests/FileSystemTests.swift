@@ -138,3 +138,20 @@ import Glibc
         #expect(other.message.contains("/some/path"))
     }
 }
+
+/// `FS.standardize`, the stores' root paths, gives what Foundation's `standardizingPath` gives.
+@Suite struct StandardizePathTests {
+    @Test func matchesFoundationOnTildesDotsSymlinksAndMissingTails() throws {
+        let tmp = try TempDir()
+        defer { tmp.remove() }
+        let real = tmp.sub("real")
+        try FS.mkdirs(real)
+        #expect(symlink(real, tmp.sub("link")) == 0)
+        let inputs = [tmp.sub("link"), tmp.sub("link") + "/", tmp.path + "//./real/../link", tmp.sub("link/missing/y"),
+                      tmp.sub("link/missing/../y"), tmp.sub("link/.."), "/no/such/dir/a", "/..", "/", "rel/./x/", "a/../b",
+                      "~", "~/cache", "", ".", "./"]
+        for p in inputs {
+            #expect(FS.standardize(p) == (p as NSString).standardizingPath, "\(p)")
+        }
+    }
+}

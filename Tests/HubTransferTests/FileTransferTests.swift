@@ -471,8 +471,8 @@ final class Driver {
     typealias T = FileTransferTests
     static let mib = T.mib
 
-    static func windowed(bytes: Int64 = 4 * mib, request: Int64 = mib, resumed: IntervalSet = IntervalSet()) -> (Driver, FileTransfer.Request) {
-        let m = T.machine(resumed: resumed) { $0.window = FileTransfer.Window(bytes: bytes, requestSize: request) }
+    static func windowed(bytes: Int64 = 4 * mib, request: Int64 = mib, ahead: Int64 = 0, resumed: IntervalSet = IntervalSet()) -> (Driver, FileTransfer.Request) {
+        let m = T.machine(resumed: resumed) { $0.window = FileTransfer.Window(bytes: bytes, requestSize: request, ahead: ahead) }
         let r0 = m.nextRequest(now: 0) { _ in true }!
         #expect(m.headersReceived(r0.id, status: 302, headers: T.headers([("Location", T.cdnURL)])) == nil)
         _ = m.requestFinished(r0.id, .redirected(to: T.cdnURL), now: 0)
@@ -491,6 +491,57 @@ final class Driver {
         let next = try #require(m.nextRequest(now: 0) { _ in true })
         #expect(next.range == ByteRange(4 * Self.mib, 5 * Self.mib))
         #expect(m.nextRequest(now: 0) { _ in true } == nil, "the window is full again")
+    }
+
+    @Test func requestsMayReachPastTheWindowByAheadAndNoFurther() throws {
+        let (m, first) = Self.windowed(ahead: 2 * Self.mib)
+        _ = T.deliver(m, first)
+        var ends: [Int64] = []
+        while let r = m.nextRequest(now: 0, canUse: { _ in true }) { ends.append(r.range.end) }
+        #expect(ends == [2, 3, 4, 5, 6].map { $0 * Self.mib }, "up to stored + window + ahead (0 + 4 + 2 MiB)")
+        m.m.stored(upTo: Self.mib)
+        #expect(m.nextRequest(now: 0) { _ in true }?.range == ByteRange(6 * Self.mib, 7 * Self.mib))
+        #expect(m.nextRequest(now: 0) { _ in true } == nil)
+    }
+
+    @Test func nothingStartsPastTheWindowWhileARangeInsideItWaitsForARetry() throws {
+        let (m, first) = Self.windowed(ahead: 2 * Self.mib)
+        _ = T.deliver(m, first)
+        let second = try #require(m.nextRequest(now: 0) { _ in true })
+        #expect(m.headersReceived(second.id, status: 206, headers: T.partial(second.range)) == nil)
+        _ = m.bytesWritten(second.id, upTo: Self.mib + Self.mib / 2)
+        _ = m.requestFinished(second.id, .finished(.failed("connection reset")), now: 0, random: 0)
+        var ends: [Int64] = []
+        while let r = m.nextRequest(now: 0, canUse: { _ in true }) { ends.append(r.range.end) }
+        #expect(ends == [3, 4].map { $0 * Self.mib }, "inside the window only: the rest of its second MiB waits for the retry")
+        #expect(!m.m.windowRangeDue(now: 0), "the retry is not due yet")
+        #expect(m.m.windowRangeDue(now: 10))
+        let retry = try #require(m.nextRequest(now: 10) { _ in true })
+        #expect(retry.range == ByteRange(Self.mib + Self.mib / 2, 2 * Self.mib))
+        #expect(!m.m.windowRangeDue(now: 10))
+        #expect(m.nextRequest(now: 10) { _ in true }?.range == ByteRange(4 * Self.mib, 5 * Self.mib), "then past the window again")
+    }
+
+    @Test func aYieldedRequestIsAskedForAgainFromWhereItStoppedWithNoAttemptCounted() throws {
+        let (m, first) = Self.windowed(ahead: 2 * Self.mib)
+        _ = T.deliver(m, first)
+        var all: [FileTransfer.Request] = []
+        while let r = m.nextRequest(now: 0, canUse: { _ in true }) { all.append(r) }
+        var ahead = try #require(all.last)
+        #expect(ahead.range == ByteRange(5 * Self.mib, 6 * Self.mib))
+        #expect(m.headersReceived(ahead.id, status: 206, headers: T.partial(ahead.range)) == nil)
+        // More times than the retry policy allows attempts: giving a connection back is not a failure.
+        for _ in 0..<5 {
+            m.m.yielded(ahead.id)
+            #expect(m.phase == .downloading)
+            let again = try #require(m.nextRequest(now: 0) { _ in true })
+            #expect(again.range == ByteRange(5 * Self.mib, 6 * Self.mib))
+            ahead = again
+        }
+        #expect(m.inFlightCount == all.count)
+        _ = m.bytesWritten(ahead.id, upTo: 5 * Self.mib + 4096)
+        m.m.yielded(ahead.id)
+        #expect(m.nextRequest(now: 0) { _ in true }?.range == ByteRange(5 * Self.mib + 4096, 6 * Self.mib), "the received bytes are kept")
     }
 
     @Test func theJournalHoldsTheStoredPrefixAndWhatWasOnDiskNotWhatWaitsInTheWindow() throws {

@@ -22,9 +22,11 @@ final class RequestRun: StreamingDelegate {
     var unattributed: Int64 = 0
     /// The body ran past the range asked for.
     var overrun: HubError?
-    /// Paused because its next bytes do not fit the window yet (a request longer than the window:
-    /// the whole-file stream of a server that ignores Range); resumed as the window moves on.
+    /// Paused because its next bytes do not fit the window yet (a request started ahead of the window,
+    /// or the whole-file stream of a server that ignores Range); resumed once they fit.
     var waitingForWindow = false
+    /// How many bytes it refused when it paused: curl hands them over first on resuming.
+    var refused: Int64 = 0
 
     init(id: RequestID, file: FileRun, source: Int, range: ByteRange, shared: EngineShared, window: FileWindow) {
         self.id = id
@@ -50,6 +52,7 @@ final class RequestRun: StreamingDelegate {
         }
         if cursor + n > file.storedTo + Int64(window.capacity) {
             waitingForWindow = true
+            refused = n
             file.waitingForWindow.append(self)
             return .pause
         }
@@ -60,6 +63,9 @@ final class RequestRun: StreamingDelegate {
         unattributed += n
         return .accepted
     }
+
+    /// The bytes it refused fit the window now.
+    var fits: Bool { cursor + refused <= file.storedTo + Int64(window.capacity) }
 
     /// Bytes received since the last report.
     var unreported: Int64 { cursor - reportedTo }

@@ -24,6 +24,8 @@ public final class TransferEngine: @unchecked Sendable {
     var fatal: HubError?
     var totalToReceive: Int64 = 0
     var lastFlush = 0.0
+    /// Requests that waited past their windows and gave their connections back (for the debug log).
+    var yields = 0
     var lastProgress = 0.0
     /// Requests in flight per source id.
     var inFlightBySource: [String: Int] = [:]
@@ -113,6 +115,7 @@ public final class TransferEngine: @unchecked Sendable {
             }
             logger.debug("hashed \(ByteSize.format(paired)) two files at once, \(ByteSize.format(alone)) alone")
         }
+        if yields > 0 { logger.debug("\(yields) requests waiting past their windows gave their connections back") }
         driver = nil
         self.sink = nil
         return report
@@ -155,24 +158,48 @@ public final class TransferEngine: @unchecked Sendable {
             if let b = options.budget, !b.tryAcquire() { return }
             guard let (f, request) = nextRequest(now: now) else {
                 options.budget?.release()
-                return
+                break
             }
             start(f, request)
+        }
+        yieldToWindows(now: now)
+    }
+
+    /// A range inside a file's window is due but found no connection, while requests of the file wait
+    /// past the window (which moves only once that range arrives): the one furthest ahead gives its
+    /// connection back, and the range starts on it.
+    func yieldToWindows(now: Double) {
+        for f in files where f.isActive && !f.waitingForWindow.isEmpty && f.machine.windowRangeDue(now: now) {
+            guard let r = f.waitingForWindow.max(by: { $0.cursor < $1.cursor }) else { continue }
+            if let s = r.stream { driver.remove(s) }
+            release(r)
+            apply(f, f.machine.bytesWritten(r.id, upTo: r.cursor))
+            f.machine.yielded(r.id)
+            yields += 1
+            if let request = nextRequest(f, now: now) { start(f, request) }
         }
     }
 
     func nextRequest(now: Double) -> (FileRun, FileTransfer.Request)? {
         let openFiles = files.reduce(0) { $0 + ($1.isActive && !$1.requests.isEmpty ? 1 : 0) }
-        for f in files where f.isActive {
+        // Files with fewer requests in flight first: requests that may reach past the window would
+        // otherwise all go to the first file and leave the others (and their hashing partner) idle.
+        let active = files.filter(\.isActive)
+        let open = active.filter { !$0.requests.isEmpty }.sorted { $0.requests.count < $1.requests.count }
+        for f in active.filter(\.requests.isEmpty) + open {
             if f.requests.isEmpty && openFiles >= options.maxFiles { continue }
-            let sources = f.machine.config.sources
-            let ids = f.sourceIDs
-            let request = f.machine.nextRequest(now: now) { s in
-                inFlightBySource[ids[s], default: 0] < sources[s].maxConnections && report.unusableSources[ids[s]] == nil
-            }
-            if let request { return (f, request) }
+            if let request = nextRequest(f, now: now) { return (f, request) }
         }
         return nil
+    }
+
+    /// The next request of `f`, on a source with a connection free.
+    func nextRequest(_ f: FileRun, now: Double) -> FileTransfer.Request? {
+        let sources = f.machine.config.sources
+        let ids = f.sourceIDs
+        return f.machine.nextRequest(now: now) { s in
+            inFlightBySource[ids[s], default: 0] < sources[s].maxConnections && report.unusableSources[ids[s]] == nil
+        }
     }
 
     func start(_ f: FileRun, _ request: FileTransfer.Request) {
@@ -250,7 +277,10 @@ public final class TransferEngine: @unchecked Sendable {
         let capacity = Int64(FileWindow.capacity(size: job.entry.size, bytes: bytes))
         if job.entry.size <= capacity { return FileTransfer.Window(bytes: capacity, requestSize: max(1, job.entry.size)) }
         let request = min(options.requestSize ?? options.windowBytes / 4, capacity - held - 4096)
-        return FileTransfer.Window(bytes: capacity, requestSize: max(4096, request))
+        // Not with a connection budget shared with other runs: a request waiting past one run's window
+        // would hold a connection another run's window may need.
+        let ahead = options.budget == nil ? options.windowAhead ?? capacity : 0
+        return FileTransfer.Window(bytes: capacity, requestSize: max(4096, request), ahead: ahead)
     }
 
     func startHasher(_ f: FileRun) {
@@ -425,9 +455,10 @@ public final class TransferEngine: @unchecked Sendable {
 
     /// Resumes the requests of `f` that waited for its window to move on.
     func resumeWaiting(_ f: FileRun) {
+        // Only those whose refused bytes fit now: curl copies what a request refuses aside again.
         let list = f.waitingForWindow
-        f.waitingForWindow.removeAll()
-        for r in list where r.waitingForWindow {
+        f.waitingForWindow = list.filter { !$0.fits }
+        for r in list where r.fits && r.waitingForWindow {
             r.waitingForWindow = false
             r.stream?.resume()
         }

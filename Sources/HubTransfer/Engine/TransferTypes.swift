@@ -32,8 +32,13 @@ public struct TransferOptions: Sendable {
     public var writeSize: Int64 = 2 << 20
     /// Most bytes one ranged request asks for (a quarter of the window unless set).
     public var requestSize: Int64? = nil
-    /// curl's receive buffer per connection: the most bytes one socket read takes.
-    public var receiveBuffer: Int = 256 << 10
+    /// How far past its window a file's requests may reach when they start (nil: one window). Their
+    /// bytes beyond the window wait in the connection (curl paused, TCP holding back the server) and
+    /// flow the moment the window moves on, instead of a new request being sent only then.
+    public var windowAhead: Int64? = nil
+    /// curl's receive buffer per connection: the most bytes one socket read takes, and the most curl
+    /// keeps aside for a request paused at its window's end.
+    public var receiveBuffer: Int = 64 << 10
     /// Hash two files' bytes at once on one thread where the CPU has the SHA extensions (the SHA-256
     /// of two files side by side costs little more than of one); off: a hashing thread per file.
     public var pairedHashing: Bool = true
@@ -59,7 +64,7 @@ public struct TransferOptions: Sendable {
     public init() {}
 
     /// These options with the tuning in `spec` applied, for benchmarks: comma-separated `key=value`
-    /// with keys `window`, `write`, `request`, `recv`, `hold` (sizes such as `8M`), `holdms` (milliseconds),
+    /// with keys `window`, `ahead`, `write`, `request`, `recv`, `hold` (sizes such as `8M`), `holdms` (milliseconds),
     /// `direct` and `pair` (`0` or `1`), as read
     /// from `HUBMIRROR_TUNING`. Unknown keys and bad values are ignored.
     public func tuned(_ spec: String?) -> TransferOptions {
@@ -77,6 +82,7 @@ public struct TransferOptions: Sendable {
             case "pair": o.pairedHashing = kv[1] != "0"
             case "holdms": if let v = Double(kv[1]), v >= 0 { o.pairHoldSeconds = v / 1000 }
             case "hold": if let v = size, v >= 0 { o.pairHoldBytes = v }
+            case "ahead": if let v = size, v >= 0 { o.windowAhead = v }
             default: continue
             }
         }

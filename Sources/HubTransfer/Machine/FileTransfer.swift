@@ -56,17 +56,21 @@ public struct FileTransfer: Sendable {
     public enum Phase: Sendable, Equatable { case downloading, done, failed }
 
     /// The file's window: received bytes wait in memory until they are hashed and stored, at offsets
-    /// below `storedTo + bytes`. A request is started only when every byte it asks for fits, so a
-    /// connection that would run ahead waits for the hasher instead of growing memory.
+    /// below `storedTo + bytes`. A request is started only when every byte it asks for lies below
+    /// `storedTo + bytes + ahead`; what it receives past the window waits in its connection (the engine
+    /// pauses it) instead of growing memory, and flows as soon as the hasher and the writer move on.
     public struct Window: Sendable, Equatable {
         /// Bytes past the stored prefix the file may hold.
         public var bytes: Int64
         /// The most one request asks for (a longer pending range is asked for piece by piece).
         public var requestSize: Int64
+        /// How far past the window a request may reach when it starts.
+        public var ahead: Int64
 
-        public init(bytes: Int64, requestSize: Int64) {
+        public init(bytes: Int64, requestSize: Int64, ahead: Int64 = 0) {
             self.bytes = bytes
             self.requestSize = max(1, min(requestSize, bytes))
+            self.ahead = max(0, ahead)
         }
     }
 
@@ -198,10 +202,15 @@ public struct FileTransfer: Sendable {
         guard phase == .downloading else { return nil }
         if rangeUnsupported && !flights.isEmpty { return nil }
         var view: SourcesView? = nil
+        let windowEnd = config.window.map { storedTo + $0.bytes } ?? .max
+        let waitingInside = pending.count { $0.range.start < windowEnd }
         for i in pending.indices where pending[i].notBefore <= now {
             let p = pending[i]
-            if let w = config.window, !rangeUnsupported, min(p.range.end, p.range.start + w.requestSize) > storedTo + w.bytes {
-                continue   // the window is full: this range waits for the hasher to store what is ahead of it
+            if let w = config.window, !rangeUnsupported {
+                let end = min(p.range.end, p.range.start + w.requestSize)
+                if end > windowEnd + w.ahead { continue }   // too far ahead: it waits for the hasher to store what is before it
+                // Past the window only while nothing else inside it waits (for a retry, a source, a connection).
+                if end > windowEnd && waitingInside > (p.range.start < windowEnd ? 1 : 0) { continue }
             }
             let source: Int
             if let pinned = p.source, !struck.contains(pinned) {
@@ -374,6 +383,22 @@ public struct FileTransfer: Sendable {
         f.written = end
         flights[id] = f
         return hashActions()
+    }
+
+    /// A range inside the window is due and waits to be requested: requests waiting past the window
+    /// should give it their connections (`yielded`).
+    public func windowRangeDue(now: Double) -> Bool {
+        guard phase == .downloading, let w = config.window, !rangeUnsupported else { return false }
+        return pending.contains { $0.notBefore <= now && $0.range.start < storedTo + w.bytes }
+    }
+
+    /// The engine stopped a request that waited past the window, to give its connection to a range
+    /// inside it: what it had not received is pending again, with no attempt counted.
+    public mutating func yielded(_ id: RequestID) {
+        guard phase == .downloading, let f = flights.removeValue(forKey: id), f.written < f.range.end else { return }
+        let rest = ByteRange(f.written, f.range.end)
+        let at = pending.firstIndex { $0.range.start > rest.start } ?? pending.endIndex
+        pending.insert(Pending(range: rest, attempts: f.attempts), at: at)
     }
 
     /// The hasher stored (hashed and wrote) the bytes below `end`: the window moves on.
