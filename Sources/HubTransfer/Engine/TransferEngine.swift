@@ -182,10 +182,12 @@ public final class TransferEngine: @unchecked Sendable {
 
     func nextRequest(now: Double) -> (FileRun, FileTransfer.Request)? {
         let openFiles = files.reduce(0) { $0 + ($1.isActive && !$1.requests.isEmpty ? 1 : 0) }
-        // Files with fewer requests in flight first: requests that may reach past the window would
-        // otherwise all go to the first file and leave the others (and their hashing partner) idle.
+        // Files with fewer requests in flight first (in their order on a tie): requests that may reach
+        // past the window would otherwise all go to the first file and leave the others (and their
+        // hashing partner) idle.
         let active = files.filter(\.isActive)
-        let open = active.filter { !$0.requests.isEmpty }.sorted { $0.requests.count < $1.requests.count }
+        let open = active.filter { !$0.requests.isEmpty }.enumerated()
+            .sorted { ($0.element.requests.count, $0.offset) < ($1.element.requests.count, $1.offset) }.map(\.element)
         for f in active.filter(\.requests.isEmpty) + open {
             if f.requests.isEmpty && openFiles >= options.maxFiles { continue }
             if let request = nextRequest(f, now: now) { return (f, request) }
