@@ -40,8 +40,6 @@ extension FakeHub {
             case unranged
             /// Only ranged requests whose (first) range starts at this byte offset (`bytes=N-...`).
             case startingAt(Int64)
-            /// Only ranged requests whose (first) range starts at or after this byte offset.
-            case startingFrom(Int64)
         }
 
         /// What happens to a matched request.
@@ -141,8 +139,6 @@ struct FaultProbe {
         case .unranged: if rangeHeader != nil { return false }
         case .startingAt(let offset):
             guard let h = rangeHeader, case .some(.bounds(let a, _)) = ByteRangeSpec.parse(h), a == offset else { return false }
-        case .startingFrom(let offset):
-            guard let h = rangeHeader, case .some(.bounds(let a, _)) = ByteRangeSpec.parse(h), a >= offset else { return false }
         }
         return true
     }

@@ -21,7 +21,7 @@ import Testing
     }
 
     /// Windows of 1 MiB on 6 MiB files, 256 KiB requests: most requests start past their window.
-    func request(_ hub: FakeHub, _ cache: String, connections: Int, _ change: (inout TransferOptions) -> Void = { _ in }) -> SyncRequest {
+    func request(_ hub: FakeHub, _ cache: String, connections: Int) -> SyncRequest {
         SyncRequest(repo: Self.repo, endpoint: hub.endpoint, location: .cache(cache),
                     transfer: testTransferOptions { o in
                         o.chunkSize = 1 << 20
@@ -29,7 +29,6 @@ import Testing
                         o.requestSize = 256 << 10
                         o.receiveBuffer = 16 << 10
                         o.connections = connections
-                        change(&o)
                     })
     }
 
@@ -50,36 +49,6 @@ import Testing
                 }
             }
             #expect(lengths.count >= 2 * Int(Self.size / (256 << 10)) && lengths.allSatisfy { $0 <= 256 << 10 }, "\(lengths)")
-        }
-    }
-
-    /// `a.bin`'s second request stalls while the requests behind it fill its window and one waits past
-    /// it (files with as many requests in flight get connections in their order: `a.bin` first);
-    /// `b.bin` trickles after its first request and takes the connection the stall frees while the
-    /// retry backs off. When the retry is due no connection is free: the request waiting past
-    /// `a.bin`'s window gives its connection back, and is asked for again.
-    @Test func aRangeInsideTheWindowTakesTheConnectionOfARequestWaitingPastIt() async throws {
-        try await FakeHub.withHub { hub in
-            let tmp = TempDir()
-            let commit = try hub.commit(Self.repo, files: [
-                "a.bin": .pattern(seed: 21, size: Self.size, lfs: true),
-                "b.bin": .pattern(seed: 22, size: 4 << 20, lfs: true),
-            ])
-            _ = hub.addFault(Rule(.any, match: .file("a.bin"), range: .startingAt(256 << 10), times: 1, action: .stallAfter(bytes: 1000)))
-            _ = hub.addFault(Rule(.any, match: .file("b.bin"), range: .startingFrom(256 << 10), times: 1000, action: .trickle(bytesPerSecond: 512 << 10)))
-            let (r, _) = try await runSync(request(hub, tmp.path, connections: 3) { o in
-                o.stallTimeout = 4
-                o.retry.baseDelay = 0.3
-                o.retry.maxDelay = 0.3
-            })
-            #expect(r.filesFetched == 2)
-            try expectSnapshotMatches(hub, Self.repo, commit: commit, cache: tmp.path)
-            let starts = hub.requests.filter { $0.filePath == "a.bin" }.compactMap { q in
-                q.range.flatMap { Int64($0.dropFirst(6).prefix { $0 != "-" }) }
-            }
-            let twice = Set(starts.filter { s in s != 256 << 10 && starts.count { $0 == s } > 1 })
-            #expect(!twice.isEmpty, "a request past the window was asked for again after it gave way: \(starts)")
-            #expect(twice.allSatisfy { $0 >= 1 << 20 }, "only past the first window: \(twice)")
         }
     }
 
