@@ -47,10 +47,7 @@ public enum FS {
         var existing = parts.count
         while existing > 0 && !exists("/" + parts[0..<existing].joined(separator: "/")) { existing -= 1 }
         var head = "/" + parts[0..<existing].joined(separator: "/")
-        if existing > 0, let real = realpath(head, nil) {
-            head = String(cString: real)
-            free(real)
-        }
+        if existing > 0, let real = realPath(head) { head = real }
         let rest = parts[existing...].joined(separator: "/")
         if rest.isEmpty { return head }
         return head == "/" ? "/" + rest : head + "/" + rest

@@ -87,6 +87,9 @@ final class FrontierHasher: @unchecked Sendable {
 
     deinit { readBuffer?.deallocate() }
 
+    /// The most bytes one step hashes (alone or beside another file's): the queue stays responsive.
+    static let pieceSize: Int64 = 1 << 20
+
     /// Whether a file's bytes can be hashed beside another file's: only its SHA-256 is computed over
     /// them (no git blob id, no chunk digests), and this machine has the paired kernels.
     static func canPair(gitBlob: Bool, chunkSize: Int64?) -> Bool {
@@ -150,7 +153,7 @@ final class FrontierHasher: @unchecked Sendable {
     /// How many bytes the next step hashes (at most). Ends on a 64-byte block where the file's hasher
     /// is pairable (but at the end of the file), so that it is ready to pair again after the step.
     private var nextCount: Int64 {
-        var want = min(1 << 20, wantedTo - hashedTo)
+        var want = min(Self.pieceSize, wantedTo - hashedTo)
         guard want > 0 else { return 0 }
         if let cs = chunkSize { want = min(want, (hashedTo / cs + 1) * cs - hashedTo) }
         if hasher.isPairable && hashedTo + want < size { want -= (hashedTo + want) % 64 }
@@ -170,7 +173,7 @@ final class FrontierHasher: @unchecked Sendable {
     /// with nothing else to compute over them; 0 when none.
     var pairableCount: Int64 {
         guard !cancelled, !halted, hasher.canPair, onDisk.range(containing: hashedTo) == nil else { return 0 }
-        var n = min(1 << 20, wantedTo - hashedTo)
+        var n = min(Self.pieceSize, wantedTo - hashedTo)
         if let next = onDisk.start(after: hashedTo) { n = min(n, next - hashedTo) }
         n = min(n, Int64(window.capacity) - hashedTo % Int64(window.capacity))
         return max(0, n - n % 64)

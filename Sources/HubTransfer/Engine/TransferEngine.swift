@@ -181,16 +181,18 @@ public final class TransferEngine: @unchecked Sendable {
     }
 
     func nextRequest(now: Double) -> (FileRun, FileTransfer.Request)? {
-        let openFiles = files.reduce(0) { $0 + ($1.isActive && !$1.requests.isEmpty ? 1 : 0) }
-        // Files with fewer requests in flight first (in their order on a tie): requests that may reach
-        // past the window would otherwise all go to the first file and leave the others (and their
-        // hashing partner) idle.
-        let active = files.filter(\.isActive)
-        let open = active.filter { !$0.requests.isEmpty }.enumerated()
-            .sorted { ($0.element.requests.count, $0.offset) < ($1.element.requests.count, $1.offset) }.map(\.element)
-        for f in active.filter(\.requests.isEmpty) + open {
-            if f.requests.isEmpty && openFiles >= options.maxFiles { continue }
-            if let request = nextRequest(f, now: now) { return (f, request) }
+        var openFiles = 0, most = 0
+        for f in files where f.isActive && !f.requests.isEmpty {
+            openFiles += 1
+            most = max(most, f.requests.count)
+        }
+        // Files with fewer requests in flight first (in their order on a tie; a new file only while
+        // fewer than --jobs are open): requests that may reach past the window would otherwise all go
+        // to the first file and leave the others (and their hashing partner) idle.
+        for inFlight in 0...most where inFlight > 0 || openFiles < options.maxFiles {
+            for f in files where f.isActive && f.requests.count == inFlight {
+                if let request = nextRequest(f, now: now) { return (f, request) }
+            }
         }
         return nil
     }

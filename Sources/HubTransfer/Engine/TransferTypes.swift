@@ -44,8 +44,8 @@ public struct TransferOptions: Sendable {
     public var pairedHashing: Bool = true
     /// How long, and up to how many bytes (at most half the window), one file's bytes wait for the
     /// other's to be hashed beside them.
-    public var pairHoldSeconds: Double = 0.05
-    public var pairHoldBytes: Int64 = 4 << 20
+    public var pairHoldSeconds: Double = HashGroup.Hold().seconds
+    public var pairHoldBytes: Int64 = HashGroup.Hold().bytes
     /// How many times a file whose digest did not match is fetched again.
     public var corruptionRetries: Int = 2
     /// Compute the SHA-256 of every chunk of this size while hashing (for peers); nil: only the

@@ -202,15 +202,19 @@ public struct FileTransfer: Sendable {
         guard phase == .downloading else { return nil }
         if rangeUnsupported && !flights.isEmpty { return nil }
         var view: SourcesView? = nil
-        let windowEnd = config.window.map { storedTo + $0.bytes } ?? .max
-        let waitingInside = pending.count { $0.range.start < windowEnd }
+        // Ranges waiting inside the window, counted once a range past it is considered.
+        var waitingInside: Int? = nil
         for i in pending.indices where pending[i].notBefore <= now {
             let p = pending[i]
             if let w = config.window, !rangeUnsupported {
+                let windowEnd = storedTo + w.bytes
                 let end = min(p.range.end, p.range.start + w.requestSize)
                 if end > windowEnd + w.ahead { continue }   // too far ahead: it waits for the hasher to store what is before it
-                // Past the window only while nothing else inside it waits (for a retry, a source, a connection).
-                if end > windowEnd && waitingInside > (p.range.start < windowEnd ? 1 : 0) { continue }
+                if end > windowEnd {
+                    // Past the window only while nothing else inside it waits (for a retry, a source, a connection).
+                    if waitingInside == nil { waitingInside = pending.count { $0.range.start < windowEnd } }
+                    if waitingInside! > (p.range.start < windowEnd ? 1 : 0) { continue }
+                }
             }
             let source: Int
             if let pinned = p.source, !struck.contains(pinned) {
