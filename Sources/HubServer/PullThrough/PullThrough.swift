@@ -102,15 +102,15 @@ actor PullThroughCoordinator {
     }
 
     /// Starts (or joins) the fetch of one file's content; clients of any path with that content share it.
-    func fetch(repo: RepoRef, commit: String, entry: ManifestEntry, metrics: ServerMetrics) -> (task: Task<Void, any Error>, progress: PullProgress) {
+    /// Throws the cool-down's error at once while the content is in one: no fetch starts, and the
+    /// client hears it before any byte (a task that throws could be seen only after a 200 went out).
+    func fetch(repo: RepoRef, commit: String, entry: ManifestEntry, metrics: ServerMetrics) throws(HubError) -> (task: Task<Void, any Error>, progress: PullProgress) {
         let key = "\(repo.type.rawValue)/\(repo.id)#\(entry.etag)"
         // The cool-down first: a fetch that just failed is recorded there before it leaves `fetches`,
         // and a client must not join it then (it would get a 200 and a cut body).
         if let error = failed.failure(key, at: .now) {
-            let progress = PullProgress()
-            progress.finish(error)
             metrics.pullThrough(kind: "file", result: "cooldown")
-            return (Task { throw error }, progress)
+            throw error
         }
         if let running = fetches[key] { return running }
         let progress = PullProgress()

@@ -49,8 +49,9 @@ extension Handlers {
         if !held && !isHead, let pull = state.pull {
             // Not in the store yet: fetch it (or join the fetch under way). A HEAD is answered from
             // the manifest alone, so probing a file never starts a download.
-            let (task, progress) = await pull.fetch(repo: repo, commit: commit, entry: entry, metrics: state.metrics)
+            let task: Task<Void, any Error>, progress: PullProgress
             do {
+                (task, progress) = try await pull.fetch(repo: repo, commit: commit, entry: entry, metrics: state.metrics)
                 if try await Self.value(of: task, waitingAtMost: state.config.pullThroughVerifyWait) != nil {
                     state.index.invalidate(repo, commit: commit)
                     held = Self.isBlob(blob, size: size)
